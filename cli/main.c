@@ -12,6 +12,8 @@
 
 // One line per subcommand, in the order of design.md §4; ended by {0}.
 static const struct command commands[] = {
+    {"train", "train a policy with GRPO from an experiment config", cmd_train},
+    {"inspect", "list what a checkpoint holds", cmd_inspect},
     {0},
 };
 
