@@ -8,7 +8,8 @@
 #include "core/config.h"
 
 static const char usage[] =
-    "usage: grpo train EXP.yaml [--set section.key=value ...] [--resume auto|PATH] [--print-config]\n"
+    "usage: grpo train EXP.yaml [--set section.key=value ...] [--resume auto|PATH] "
+    "[--print-config]\n"
     "\n"
     "Train a policy with GRPO as the experiment config says; run it under mpirun for more\n"
     "than one rank. Keys of EXP.yaml are documented in docs/config.md.\n"

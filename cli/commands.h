@@ -19,9 +19,9 @@ int cmd_inspect(int argc, char **argv, struct err *e);
 // Arguments of the commands that run an experiment (train, sft).
 struct run_args {
     const char *config_path;
-    const char **sets;  // the --set values, borrowed from argv
+    const char **sets; // the --set values, borrowed from argv
     int n_sets;
-    const char *resume;  // NULL, "auto" or a checkpoint path
+    const char *resume; // NULL, "auto" or a checkpoint path
     int print_config;
 };
 int cli_parse_run_args(int argc, char **argv, struct run_args *out, struct err *e);

@@ -75,7 +75,9 @@ int comm_world_create(const struct config *cfg, struct comm_world **out, struct 
     struct comm_world *w = xcalloc(1, sizeof *w);
     int rc;
     MPI_Comm world;
-    TRY_FAIL(rc, MPI_Comm_dup(MPI_COMM_WORLD, &world) == MPI_SUCCESS ? 0 : err_internal(e, "MPI_Comm_dup failed"));
+    TRY_FAIL(rc, MPI_Comm_dup(MPI_COMM_WORLD, &world) == MPI_SUCCESS
+                     ? 0
+                     : err_internal(e, "MPI_Comm_dup failed"));
     TRY_FAIL(rc, group_from(&w->world, world, e));
     w->rank = w->world.rank;
     w->size = w->world.size;
@@ -86,7 +88,8 @@ int comm_world_create(const struct config *cfg, struct comm_world **out, struct 
     group_none(&w->reward);
     if (c->placement == PLACE_COLOCATED) {
         MPI_Comm a, b, d;
-        TRY_FAIL(rc, MPI_Comm_dup(world, &a) == MPI_SUCCESS && MPI_Comm_dup(world, &b) == MPI_SUCCESS &&
+        TRY_FAIL(rc, MPI_Comm_dup(world, &a) == MPI_SUCCESS &&
+                             MPI_Comm_dup(world, &b) == MPI_SUCCESS &&
                              MPI_Comm_dup(world, &d) == MPI_SUCCESS
                          ? 0
                          : err_internal(e, "MPI_Comm_dup failed"));
@@ -98,10 +101,12 @@ int comm_world_create(const struct config *cfg, struct comm_world **out, struct 
         if (total != w->size) {
             char where[600];
             config_where(cfg, "cluster.learners", where, sizeof where);
-            rc = err_user(e, "%scluster.learners %lld + rollout_workers %lld + reward_workers %lld = %lld "
-                          "ranks, but the job has %d (mpirun -np %lld)",
-                          where, (long long)c->learners, (long long)c->rollout_workers,
-                          (long long)c->reward_workers, (long long)total, w->size, (long long)total);
+            rc = err_user(
+                e,
+                "%scluster.learners %lld + rollout_workers %lld + reward_workers %lld = %lld "
+                "ranks, but the job has %d (mpirun -np %lld)",
+                where, (long long)c->learners, (long long)c->rollout_workers,
+                (long long)c->reward_workers, (long long)total, w->size, (long long)total);
             goto fail;
         }
         int l = (int)c->learners, r = (int)c->rollout_workers;

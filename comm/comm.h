@@ -26,8 +26,8 @@ struct comm_group {
 };
 
 struct comm_world {
-    int rank, size;        // in MPI_COMM_WORLD
-    int placement;         // enum placement
+    int rank, size; // in MPI_COMM_WORLD
+    int placement;  // enum placement
     struct comm_group world, learners, rollout, reward;
     bool is_learner, is_rollout, is_reward;
 };

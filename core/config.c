@@ -19,18 +19,26 @@ static void *field_ptr(struct config *cfg, int idx) {
 
 static const char *type_name(enum cfg_type t) {
     switch (t) {
-    case CFG_BOOL: return "a boolean (true or false)";
-    case CFG_INT: return "an integer";
-    case CFG_FLOAT: return "a number";
-    case CFG_STRING: return "a string";
-    case CFG_ENUM: return "one of the names listed";
-    case CFG_STR_LIST: return "a string or a list of strings";
+    case CFG_BOOL:
+        return "a boolean (true or false)";
+    case CFG_INT:
+        return "an integer";
+    case CFG_FLOAT:
+        return "a number";
+    case CFG_STRING:
+        return "a string";
+    case CFG_ENUM:
+        return "one of the names listed";
+    case CFG_STR_LIST:
+        return "a string or a list of strings";
     }
     return "?";
 }
 
 static const char *node_kind(const yaml_node_t *n) {
-    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar";
+    return n->type == YAML_MAPPING_NODE    ? "a mapping"
+           : n->type == YAML_SEQUENCE_NODE ? "a list"
+                                           : "a scalar";
 }
 
 // Levenshtein distance, for "did you mean" hints.
@@ -57,7 +65,8 @@ static int edit_distance(const char *a, const char *b) {
 static bool close_enough(const char *typo, const char *name, int d) {
     int n = (int)strlen(name);
     int limit = n <= 3 ? 1 : n <= 6 ? 2 : 3;
-    return d <= limit || (strstr(name, typo) && strlen(typo) >= 3) || (strstr(typo, name) && n >= 3);
+    return d <= limit || (strstr(name, typo) && strlen(typo) >= 3) ||
+           (strstr(typo, name) && n >= 3);
 }
 
 // Writes " (did you mean 'X'?)" into hint, or "".
@@ -108,10 +117,11 @@ static void free_str_list(struct str_list *l) {
 }
 
 static bool is_null_scalar(const yaml_node_t *n) {
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return false;
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
     const char *v = (const char *)n->data.scalar.value;
-    return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
-           strcmp(v, "NULL") == 0;
+    return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
 }
 
 // Set one scalar field from a YAML scalar. where: "file:line:col: " prefix.
@@ -142,10 +152,11 @@ static int set_scalar(struct config *cfg, int idx, const yaml_node_t *n, const c
         errno = 0;
         long long x = strtoll(v, &end, 10);
         if (!plain || end == v || *end != '\0')
-            return err_user(e, "%s%s.%s: expected an integer, got '%s'", where, f->section, f->key, v);
+            return err_user(e, "%s%s.%s: expected an integer, got '%s'", where, f->section, f->key,
+                            v);
         if (errno == ERANGE || (double)x < f->min || (double)x > f->max)
-            return err_user(e, "%s%s.%s: %s is out of range [%.0f, %.0f]", where, f->section, f->key,
-                            v, f->min, f->max);
+            return err_user(e, "%s%s.%s: %s is out of range [%.0f, %.0f]", where, f->section,
+                            f->key, v, f->min, f->max);
         *(int64_t *)p = x;
         return 0;
     }
@@ -154,7 +165,8 @@ static int set_scalar(struct config *cfg, int idx, const yaml_node_t *n, const c
         errno = 0;
         double x = strtod(v, &end);
         if (!plain || end == v || *end != '\0' || strpbrk(v, "xXnN"))
-            return err_user(e, "%s%s.%s: expected a number, got '%s'", where, f->section, f->key, v);
+            return err_user(e, "%s%s.%s: expected a number, got '%s'", where, f->section, f->key,
+                            v);
         if (!isfinite(x) || x < f->min || x > f->max)
             return err_user(e, "%s%s.%s: %s is out of range [%g, %g]", where, f->section, f->key, v,
                             f->min, f->max);
@@ -178,7 +190,8 @@ static int set_scalar(struct config *cfg, int idx, const yaml_node_t *n, const c
         }
         return err_user(e, "%s%s.%s: '%s' is not one of %s", where, f->section, f->key, v, names);
     }
-    case CFG_STR_LIST: break;
+    case CFG_STR_LIST:
+        break;
     }
     return err_internal(e, "%s%s.%s: unhandled type", where, f->section, f->key);
 }
@@ -267,15 +280,16 @@ void config_init_defaults(struct config *cfg) {
     }
 }
 
-static int load_mapping(struct config *cfg, yaml_document_t *doc, const char *file, int *section_line,
-                        struct err *e) {
+static int load_mapping(struct config *cfg, yaml_document_t *doc, const char *file,
+                        int *section_line, struct err *e) {
     yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (!root) return 0;  // an empty file: all defaults
+    if (!root) return 0; // an empty file: all defaults
     if (root->type != YAML_MAPPING_NODE)
         return err_user(e, "%s:%zu:%zu: expected a mapping of sections at the top level, got %s",
                         file, root->start_mark.line + 1, root->start_mark.column + 1,
                         node_kind(root));
-    for (yaml_node_pair_t *sp = root->data.mapping.pairs.start; sp < root->data.mapping.pairs.top; sp++) {
+    for (yaml_node_pair_t *sp = root->data.mapping.pairs.start; sp < root->data.mapping.pairs.top;
+         sp++) {
         yaml_node_t *k = yaml_document_get_node(doc, sp->key);
         yaml_node_t *v = yaml_document_get_node(doc, sp->value);
         char where[512], hint[160];
@@ -300,7 +314,8 @@ static int load_mapping(struct config *cfg, yaml_document_t *doc, const char *fi
             return err_user(e, "%ssection '%s' must be a mapping of keys, got %s", where, name,
                             node_kind(v));
         }
-        for (yaml_node_pair_t *kp = v->data.mapping.pairs.start; kp < v->data.mapping.pairs.top; kp++) {
+        for (yaml_node_pair_t *kp = v->data.mapping.pairs.start; kp < v->data.mapping.pairs.top;
+             kp++) {
             yaml_node_t *kk = yaml_document_get_node(doc, kp->key);
             yaml_node_t *kv = yaml_document_get_node(doc, kp->value);
             where_of(where, sizeof where, file, &kk->start_mark);
@@ -424,8 +439,7 @@ static int apply_set(struct config *cfg, const char *assignment, struct err *e) 
     snprintf(where, sizeof where, "--set '%s': ", assignment);
     const char *eq = strchr(assignment, '=');
     const char *dot = strchr(assignment, '.');
-    if (!eq || !dot || dot > eq)
-        return err_user(e, "%sexpected section.key=value", where);
+    if (!eq || !dot || dot > eq) return err_user(e, "%sexpected section.key=value", where);
     char section[64], key[128], hint[160];
     size_t ns = (size_t)(dot - assignment), nk = (size_t)(eq - dot - 1);
     if (ns >= sizeof section || nk >= sizeof key) return err_user(e, "%skey too long", where);

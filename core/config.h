@@ -43,9 +43,9 @@ struct run_section {
     char *name;
     char *out_dir;
     int64_t seed;
-    int device;  // enum run_device
+    int device; // enum run_device
     int64_t threads;
-    int log_level;  // enum log_level
+    int log_level; // enum log_level
 };
 
 struct model_section {
@@ -54,14 +54,14 @@ struct model_section {
     int64_t max_seq_len;
     double rope_theta, rms_norm_eps, init_std;
     bool tie_embeddings, activation_checkpointing;
-    int dtype;  // enum model_dtype
+    int dtype; // enum model_dtype
     char *reference_path;
 };
 
 struct tokenizer_section {
-    int kind;  // enum tokenizer_kind
+    int kind; // enum tokenizer_kind
     char *path;
-    int chat_template;  // enum chat_template
+    int chat_template; // enum chat_template
     char *system_prompt;
 };
 
@@ -69,7 +69,7 @@ struct data_section {
     char *train_path, *eval_path;
     struct str_list question_key;
     char *answer_key;
-    int answer_format;  // enum answer_format
+    int answer_format; // enum answer_format
     bool shuffle;
     int64_t max_prompt_tokens;
 };
@@ -81,8 +81,8 @@ struct rollout_section {
 };
 
 struct reward_section {
-    int verifier;              // enum verifier_kind
-    int last_number_fallback;  // enum tristate
+    int verifier;             // enum verifier_kind
+    int last_number_fallback; // enum tristate
     double rel_tol;
     char *rm_path;
     double rm_alpha;
@@ -92,16 +92,16 @@ struct reward_section {
 struct grpo_section {
     int64_t queries_per_step, ppo_epochs, mini_batch_queries, micro_batch_seqs;
     double kl_coef, clip_low, clip_high, adv_eps, entropy_coef;
-    int kl_estimator;  // enum kl_estimator
-    int loss_agg;      // enum loss_agg
+    int kl_estimator; // enum kl_estimator
+    int loss_agg;     // enum loss_agg
     bool std_norm;
-    int std_kind;  // enum std_kind
+    int std_kind; // enum std_kind
     bool filter_zero_variance, resample_zero_variance;
 };
 
 struct optim_section {
     double lr, beta1, beta2, eps, weight_decay, grad_clip, min_lr_ratio;
-    int schedule;  // enum lr_schedule
+    int schedule; // enum lr_schedule
     int64_t warmup_steps;
 };
 
@@ -112,15 +112,15 @@ struct trainer_section {
 };
 
 struct cluster_section {
-    int placement;  // enum placement
+    int placement; // enum placement
     int64_t learners, rollout_workers, reward_workers;
 };
 
 // Where a field's value came from, for errors found after loading
 // (for example a layout that does not match the MPI world size).
 struct config_origin {
-    int line, col;     // 1-based; 0 when the value is the default
-    char *set_arg;     // the --set argument, or NULL
+    int line, col; // 1-based; 0 when the value is the default
+    char *set_arg; // the --set argument, or NULL
 };
 
 #define CONFIG_MAX_FIELDS 128
@@ -136,8 +136,8 @@ struct config {
     struct optim_section optim;
     struct trainer_section trainer;
     struct cluster_section cluster;
-    char *path;  // the file it was loaded from ("" for defaults)
-    struct config_origin origin[CONFIG_MAX_FIELDS];  // indexed like the schema
+    char *path;                                     // the file it was loaded from ("" for defaults)
+    struct config_origin origin[CONFIG_MAX_FIELDS]; // indexed like the schema
 };
 
 // Fill cfg with the schema's defaults (required keys stay unset).

@@ -58,11 +58,14 @@ int config_validate(const struct config *cfg, struct err *e) {
             FAIL_AT("model.num_heads", "model.hidden_size %lld is not a multiple of num_heads %lld",
                     (long long)m->hidden_size, (long long)m->num_heads);
         if (((m->hidden_size / m->num_heads) & 1) != 0)
-            FAIL_AT("model.num_heads", "head dim hidden_size / num_heads = %lld must be even (rotary embeddings rotate pairs)",
+            FAIL_AT("model.num_heads",
+                    "head dim hidden_size / num_heads = %lld must be even (rotary embeddings "
+                    "rotate pairs)",
                     (long long)(m->hidden_size / m->num_heads));
         int64_t kv = m->num_kv_heads ? m->num_kv_heads : m->num_heads;
         if (m->num_heads % kv != 0)
-            FAIL_AT("model.num_kv_heads", "model.num_heads %lld is not a multiple of num_kv_heads %lld",
+            FAIL_AT("model.num_kv_heads",
+                    "model.num_heads %lld is not a multiple of num_kv_heads %lld",
                     (long long)m->num_heads, (long long)kv);
     } else {
         static const char *const sizes[] = {"model.hidden_size", "model.intermediate_size",
@@ -71,7 +74,8 @@ int config_validate(const struct config *cfg, struct err *e) {
         for (int i = 0; i < 5; i++) {
             int idx = config_field_index("model", sizes[i] + 6);
             if (*(int64_t *)field_ptr(cfg, idx) != 0)
-                FAIL_AT(sizes[i], "%s is set, but model.path is too: the model's sizes come from '%s'",
+                FAIL_AT(sizes[i],
+                        "%s is set, but model.path is too: the model's sizes come from '%s'",
                         sizes[i], m->path);
         }
     }
@@ -81,22 +85,30 @@ int config_validate(const struct config *cfg, struct err *e) {
     const struct cluster_section *c = &cfg->cluster;
     if (c->placement == PLACE_COLOCATED) {
         if (c->learners || c->rollout_workers || c->reward_workers)
-            FAIL_AT(c->learners ? "cluster.learners" : c->rollout_workers ? "cluster.rollout_workers" : "cluster.reward_workers",
+            FAIL_AT(c->learners          ? "cluster.learners"
+                    : c->rollout_workers ? "cluster.rollout_workers"
+                                         : "cluster.reward_workers",
                     "role counts are only used with cluster.placement: disaggregated");
     } else {
-        if (c->learners < 1) FAIL_AT("cluster.learners", "disaggregated placement needs cluster.learners >= 1");
+        if (c->learners < 1)
+            FAIL_AT("cluster.learners", "disaggregated placement needs cluster.learners >= 1");
         if (c->rollout_workers < 1)
-            FAIL_AT("cluster.rollout_workers", "disaggregated placement needs cluster.rollout_workers >= 1");
+            FAIL_AT("cluster.rollout_workers",
+                    "disaggregated placement needs cluster.rollout_workers >= 1");
         if (c->reward_workers < 1)
-            FAIL_AT("cluster.reward_workers", "disaggregated placement needs cluster.reward_workers >= 1");
+            FAIL_AT("cluster.reward_workers",
+                    "disaggregated placement needs cluster.reward_workers >= 1");
     }
 
     const struct grpo_section *g = &cfg->grpo;
-    if (g->mini_batch_queries > g->queries_per_step || (g->mini_batch_queries && g->queries_per_step % g->mini_batch_queries))
-        FAIL_AT("grpo.mini_batch_queries", "grpo.mini_batch_queries %lld must divide queries_per_step %lld",
+    if (g->mini_batch_queries > g->queries_per_step ||
+        (g->mini_batch_queries && g->queries_per_step % g->mini_batch_queries))
+        FAIL_AT("grpo.mini_batch_queries",
+                "grpo.mini_batch_queries %lld must divide queries_per_step %lld",
                 (long long)g->mini_batch_queries, (long long)g->queries_per_step);
     if (g->resample_zero_variance && !g->filter_zero_variance)
-        FAIL_AT("grpo.resample_zero_variance", "grpo.resample_zero_variance needs filter_zero_variance: true");
+        FAIL_AT("grpo.resample_zero_variance",
+                "grpo.resample_zero_variance needs filter_zero_variance: true");
     if (cfg->optim.beta1 >= 1.0 || cfg->optim.beta2 >= 1.0)
         FAIL_AT("optim.beta2", "AdamW betas must be below 1");
     return 0;
@@ -107,11 +119,21 @@ static void write_quoted(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\r': fputs("\\r", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
         default:
             if (*p < 0x20 || *p == 0x7f)
                 fprintf(f, "\\x%02x", *p);
@@ -136,11 +158,21 @@ static void write_value(FILE *f, const struct config *cfg, int i) {
     const struct cfg_field *fd = &config_fields[i];
     const void *p = field_ptr(cfg, i);
     switch (fd->type) {
-    case CFG_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
-    case CFG_INT: fprintf(f, "%lld", (long long)*(const int64_t *)p); break;
-    case CFG_FLOAT: write_double(f, *(const double *)p); break;
-    case CFG_STRING: write_quoted(f, *(char *const *)p); break;
-    case CFG_ENUM: fputs(fd->choices[*(const int *)p], f); break;
+    case CFG_BOOL:
+        fputs(*(const bool *)p ? "true" : "false", f);
+        break;
+    case CFG_INT:
+        fprintf(f, "%lld", (long long)*(const int64_t *)p);
+        break;
+    case CFG_FLOAT:
+        write_double(f, *(const double *)p);
+        break;
+    case CFG_STRING:
+        write_quoted(f, *(char *const *)p);
+        break;
+    case CFG_ENUM:
+        fputs(fd->choices[*(const int *)p], f);
+        break;
     case CFG_STR_LIST: {
         const struct str_list *l = p;
         fputc('[', f);

@@ -50,7 +50,9 @@ static int make_dirs(const char *dir, struct err *e) {
 static int fsync_path(const char *path, int flags, struct err *e) {
     int fd = open(path, flags);
     if (fd < 0) return err_user(e, "%s: cannot open for fsync: %s", path, strerror(errno));
-    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : err_user(e, "%s: fsync failed: %s", path, strerror(errno));
+    int rc = fsync(fd) == 0 || errno == EINVAL
+                 ? 0
+                 : err_user(e, "%s: fsync failed: %s", path, strerror(errno));
     close(fd);
     return rc;
 }
@@ -76,7 +78,9 @@ fail:
     return rc;
 }
 
-struct h5file *ckpt_writer_file(struct ckpt_writer *w) { return w->file; }
+struct h5file *ckpt_writer_file(struct ckpt_writer *w) {
+    return w->file;
+}
 
 static void writer_free(struct ckpt_writer *w) {
     free(w->final_path);
@@ -122,7 +126,8 @@ int ckpt_open(const char *path, struct h5file **out, struct err *e) {
     int64_t version = 0;
     if (!h5_attr_exists(*out, "/", "format") ||
         h5_attr_get_str(*out, "/", "format", &format, e) != 0 || strcmp(format, CKPT_FORMAT) != 0) {
-        rc = err_user(e, "%s: not a grpo checkpoint (no format = \"%s\" attribute)", path, CKPT_FORMAT);
+        rc = err_user(e, "%s: not a grpo checkpoint (no format = \"%s\" attribute)", path,
+                      CKPT_FORMAT);
         goto fail;
     }
     TRY_FAIL(rc, h5_attr_get_i64(*out, "/", "format_version", &version, e));

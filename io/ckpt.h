@@ -15,7 +15,7 @@
 #include "core/err.h"
 #include "io/h5.h"
 
-#define CKPT_FORMAT "grpo-checkpoint"
+#define CKPT_FORMAT         "grpo-checkpoint"
 #define CKPT_FORMAT_VERSION 1
 
 struct ckpt_writer;

@@ -12,7 +12,9 @@
 #define CHUNK_ELEMS ((int64_t)1 << 22)
 
 // HDF5 prints its error stack to stderr by default; errors here are values.
-static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static void h5_quiet(void) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static herr_t trace_cb(unsigned n, const H5E_error2_t *err, void *data) {
     (void)n;
@@ -50,7 +52,9 @@ static struct h5file *h5_wrap(hid_t id, const char *path) {
     return f;
 }
 
-const char *h5_path(const struct h5file *f) { return f->path; }
+const char *h5_path(const struct h5file *f) {
+    return f->path;
+}
 
 int h5_create(const char *path, struct h5file **out, struct err *e) {
     h5_quiet();
@@ -108,11 +112,16 @@ size_t h5_dtype_size(enum h5_dtype dtype) {
 // The HDF5 type of a dtype, in the file and in memory (little-endian host).
 static hid_t type_of(const struct h5file *f, enum h5_dtype dtype) {
     switch (dtype) {
-    case H5_F32: return H5T_IEEE_F32LE;
-    case H5_BF16: return f->bf16;
-    case H5_I32: return H5T_STD_I32LE;
-    case H5_I64: return H5T_STD_I64LE;
-    case H5_U8: return H5T_STD_U8LE;
+    case H5_F32:
+        return H5T_IEEE_F32LE;
+    case H5_BF16:
+        return f->bf16;
+    case H5_I32:
+        return H5T_STD_I32LE;
+    case H5_I64:
+        return H5T_STD_I64LE;
+    case H5_U8:
+        return H5T_STD_U8LE;
     }
     return H5I_INVALID_HID;
 }
@@ -136,7 +145,8 @@ static int dtype_of(const struct h5file *f, hid_t t) {
 static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
     size_t used = (size_t)snprintf(buf, n, "[");
     for (int i = 0; i < ndim && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
+        used +=
+            (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
     if (used < n) snprintf(buf + used, n - used, "]");
 }
 
@@ -146,7 +156,8 @@ int h5_create_group(struct h5file *f, const char *name, struct err *e) {
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t g = H5Gcreate2(f->id, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     H5Pclose(lcpl);
-    if (g < 0) return err_user(e, "%s: cannot create group '%s': %s", f->path, name, h5_trace_get().last);
+    if (g < 0)
+        return err_user(e, "%s: cannot create group '%s': %s", f->path, name, h5_trace_get().last);
     H5Gclose(g);
     return 0;
 }
@@ -157,16 +168,17 @@ int h5_write(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim,
         return err_internal(e, "%s: tensor '%s' has %d dims (1..%d supported)", f->path, name, ndim,
                             H5_MAX_DIMS);
     hsize_t dims[H5_MAX_DIMS], maxdims[H5_MAX_DIMS], chunk[H5_MAX_DIMS];
-    int64_t row = 1;  // elements in one index of the first dim
+    int64_t row = 1; // elements in one index of the first dim
     bool empty = false;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) return err_internal(e, "%s: tensor '%s' has a negative dim", f->path, name);
+        if (shape[i] < 0)
+            return err_internal(e, "%s: tensor '%s' has a negative dim", f->path, name);
         dims[i] = maxdims[i] = chunk[i] = (hsize_t)shape[i];
         if (shape[i] == 0) empty = true;
         if (i > 0) row *= shape[i] ? shape[i] : 1;
     }
     for (int i = 0; i < ndim; i++) {
-        if (empty) maxdims[i] = H5S_UNLIMITED;  // chunk dims must be >= 1
+        if (empty) maxdims[i] = H5S_UNLIMITED; // chunk dims must be >= 1
         if (chunk[i] == 0) chunk[i] = 1;
     }
     int64_t rows_per_chunk = CHUNK_ELEMS / row;
@@ -186,7 +198,8 @@ int h5_write(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim,
         rc = err_user(e, "%s: cannot create tensor '%s': %s", f->path, name, h5_trace_get().last);
     } else {
         if (!empty && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-            rc = err_user(e, "%s: cannot write tensor '%s': %s", f->path, name, h5_trace_get().last);
+            rc =
+                err_user(e, "%s: cannot write tensor '%s': %s", f->path, name, h5_trace_get().last);
         H5Dclose(d);
     }
     H5Pclose(lcpl);
@@ -229,7 +242,8 @@ int h5_info(struct h5file *f, const char *name, enum h5_dtype *dtype, int *ndim,
     if (dt < 0)
         rc = err_user(e, "%s: tensor '%s' has an unsupported element type", f->path, name);
     else if (nd < 1 || nd > H5_MAX_DIMS)
-        rc = err_user(e, "%s: tensor '%s' has %d dims (1..%d supported)", f->path, name, nd, H5_MAX_DIMS);
+        rc = err_user(e, "%s: tensor '%s' has %d dims (1..%d supported)", f->path, name, nd,
+                      H5_MAX_DIMS);
     else {
         H5Sget_simple_extent_dims(space, dims, NULL);
         *dtype = (enum h5_dtype)dt;
@@ -242,8 +256,8 @@ int h5_info(struct h5file *f, const char *name, enum h5_dtype *dtype, int *ndim,
     return rc;
 }
 
-int h5_read(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim,
-            const int64_t *shape, void *out, struct err *e) {
+int h5_read(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim, const int64_t *shape,
+            void *out, struct err *e) {
     enum h5_dtype have;
     int have_ndim;
     int64_t have_shape[H5_MAX_DIMS];
@@ -267,13 +281,15 @@ int h5_read(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim,
     hid_t d = H5Dopen2(f->id, name, H5P_DEFAULT);
     herr_t st = H5Dread(d, type_of(f, dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
     struct h5_trace t = {0};
-    if (st < 0) t = h5_trace_get();  // before the next call clears HDF5's error stack
+    if (st < 0) t = h5_trace_get(); // before the next call clears HDF5's error stack
     H5Dclose(d);
     if (st < 0) {
         if (t.checksum)
-            return err_user(e, "%s: tensor '%s' fails its Fletcher-32 checksum: the file is corrupt",
+            return err_user(e,
+                            "%s: tensor '%s' fails its Fletcher-32 checksum: the file is corrupt",
                             f->path, name);
-        return err_user(e, "%s: cannot read tensor '%s': %s (corrupt file?)", f->path, name, t.last);
+        return err_user(e, "%s: cannot read tensor '%s': %s (corrupt file?)", f->path, name,
+                        t.last);
     }
     return 0;
 }

@@ -15,8 +15,8 @@
 #include "core/err.h"
 
 enum h5_dtype {
-    H5_F32,   // IEEE float32, little-endian
-    H5_BF16,  // bfloat16 (the top 16 bits of a float32), an HDF5 custom float type
+    H5_F32,  // IEEE float32, little-endian
+    H5_BF16, // bfloat16 (the top 16 bits of a float32), an HDF5 custom float type
     H5_I32,
     H5_I64,
     H5_U8,
@@ -24,7 +24,7 @@ enum h5_dtype {
 
 #define H5_MAX_DIMS 8
 
-struct h5file;  // opaque
+struct h5file; // opaque
 
 // Create (truncate) a file for writing / open one read-only.
 int h5_create(const char *path, struct h5file **out, struct err *e);
@@ -38,8 +38,8 @@ const char *h5_path(const struct h5file *f);
 int h5_write(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim,
              const int64_t *shape, const void *data, struct err *e);
 // Read a tensor whose dtype and shape must be exactly those given.
-int h5_read(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim,
-            const int64_t *shape, void *out, struct err *e);
+int h5_read(struct h5file *f, const char *name, enum h5_dtype dtype, int ndim, const int64_t *shape,
+            void *out, struct err *e);
 // The stored dtype and shape (shape has room for H5_MAX_DIMS).
 int h5_info(struct h5file *f, const char *name, enum h5_dtype *dtype, int *ndim, int64_t *shape,
             struct err *e);

@@ -92,7 +92,8 @@ static hid_t attr_open(struct h5file *f, const char *obj, const char *name, H5T_
     return a;
 }
 
-int h5_attr_get_i64(struct h5file *f, const char *obj, const char *name, int64_t *v, struct err *e) {
+int h5_attr_get_i64(struct h5file *f, const char *obj, const char *name, int64_t *v,
+                    struct err *e) {
     hid_t o;
     hid_t a = attr_open(f, obj, name, H5T_INTEGER, "an integer", &o, e);
     if (a < 0) return ERR_USER;
@@ -123,7 +124,7 @@ int h5_attr_get_str(struct h5file *f, const char *obj, const char *name, char **
     if (a < 0) return ERR_USER;
     int rc = 0;
     hid_t t = H5Aget_type(a);
-    if (H5Tis_variable_str(t) > 0) {  // as h5py writes them
+    if (H5Tis_variable_str(t) > 0) { // as h5py writes them
         char *s = NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
@@ -215,7 +216,8 @@ static herr_t link_cb(hid_t root, const char *name, const H5L_info_t *info, void
         struct err e;
         if (h5_info(c->f, full, &dt, &nd, shape, &e) == 0) {
             fprintf(c->out, "tensor /%s %s [", name, h5_dtype_name(dt));
-            for (int i = 0; i < nd; i++) fprintf(c->out, "%s%lld", i ? ", " : "", (long long)shape[i]);
+            for (int i = 0; i < nd; i++)
+                fprintf(c->out, "%s%lld", i ? ", " : "", (long long)shape[i]);
             fprintf(c->out, "]\n");
         } else {
             fprintf(c->out, "tensor /%s (%s)\n", name, e.msg);

@@ -8,7 +8,7 @@
 
 struct h5file {
     hid_t id;
-    hid_t bf16;  // the custom bfloat16 float type
+    hid_t bf16; // the custom bfloat16 float type
     char *path;
 };
 

@@ -15,7 +15,7 @@ static int n_failed;
 #define EXPECT(cond, ...)                                                                          \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d: %s:%d: ", world_rank, __FILE__, __LINE__);                  \
+            fprintf(stderr, "rank %d: %s:%d: ", world_rank, __FILE__, __LINE__);                   \
             fprintf(stderr, __VA_ARGS__);                                                          \
             fputc('\n', stderr);                                                                   \
             n_failed++;                                                                            \
@@ -53,11 +53,12 @@ static void check_allreduce(const struct comm_group *g, size_t n) {
     size_t wrong = 0;
     for (size_t i = 0; i < n; i++) {
         float want = value(0, i);
-        for (int r = 1; r < g->size; r++) want += value(r, i);  // rank order, as documented
+        for (int r = 1; r < g->size; r++) want += value(r, i); // rank order, as documented
         if (memcmp(&want, &buf[i], sizeof want) != 0) wrong++;
     }
-    EXPECT(wrong == 0, "allreduce of %zu floats over %d ranks: %zu elements differ from the rank-order sum",
-           n, g->size, wrong);
+    EXPECT(wrong == 0,
+           "allreduce of %zu floats over %d ranks: %zu elements differ from the rank-order sum", n,
+           g->size, wrong);
     uint64_t h = comm_hash_bytes(buf, n * sizeof *buf), h0 = h;
     MPI_Bcast(&h0, 1, MPI_UINT64_T, 0, g->comm);
     EXPECT(h == h0, "allreduce results differ between ranks");
@@ -101,7 +102,7 @@ int main(int argc, char **argv) {
     EXPECT(w->is_learner && w->is_rollout && w->is_reward, "colocated roles");
     EXPECT(w->learners.size == 4 && w->learners.rank == world_rank, "colocated learner group");
     check_allreduce(&w->learners, 1000);
-    check_allreduce(&w->learners, 3);  // fewer elements than ranks
+    check_allreduce(&w->learners, 3); // fewer elements than ranks
     comm_world_destroy(&w);
     config_destroy(&cfg);
 
@@ -111,7 +112,8 @@ int main(int argc, char **argv) {
     EXPECT(w->is_learner == (world_rank < 2), "learner role");
     EXPECT(w->is_rollout == (world_rank == 2), "rollout role");
     EXPECT(w->is_reward == (world_rank == 3), "reward role");
-    EXPECT(!w->is_learner || (w->learners.size == 2 && w->learners.rank == world_rank), "learner group");
+    EXPECT(!w->is_learner || (w->learners.size == 2 && w->learners.rank == world_rank),
+           "learner group");
     if (w->is_learner) check_allreduce(&w->learners, 4097);
     comm_world_destroy(&w);
     config_destroy(&cfg);
@@ -136,7 +138,8 @@ int main(int argc, char **argv) {
 
     int total = 0;
     MPI_Allreduce(&n_failed, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    if (world_rank == 0) printf("%s: %d failed checks over 4 ranks\n", total ? "FAIL" : "ok", total);
+    if (world_rank == 0)
+        printf("%s: %d failed checks over 4 ranks\n", total ? "FAIL" : "ok", total);
     comm_finalize();
     return total ? 1 : 0;
 }

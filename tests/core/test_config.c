@@ -69,7 +69,8 @@ static void test_unknown_keys(void **state) {
     expect_error(BASE "grpo:\n  group_size: 8\n",
                  "exp.yaml:11:3: unknown key 'group_size' in section 'grpo' (did you mean "
                  "'rollout.group_size'? it belongs to section 'rollout')");
-    expect_error(BASE "optimm:\n  lr: 1\n", "exp.yaml:10:1: unknown section 'optimm' (did you mean 'optim'?)");
+    expect_error(BASE "optimm:\n  lr: 1\n",
+                 "exp.yaml:10:1: unknown section 'optimm' (did you mean 'optim'?)");
     expect_error(BASE "kl_coef: 0.1\n", "exp.yaml:10:1: unknown section 'kl_coef' (did you mean "
                                         "'grpo.kl_coef'? keys go inside their section)");
 }
@@ -82,8 +83,10 @@ static void test_wrong_types(void **state) {
                  "exp.yaml:11:15: rollout.group_size: expected an integer, got '8'");
     expect_error(BASE "rollout:\n  group_size: 8.5\n",
                  "exp.yaml:11:15: rollout.group_size: expected an integer, got '8.5'");
-    expect_error(BASE "optim:\n  lr: fast\n", "exp.yaml:11:7: optim.lr: expected a number, got 'fast'");
-    expect_error(BASE "optim:\n  lr: nan\n", "exp.yaml:11:7: optim.lr: expected a number, got 'nan'");
+    expect_error(BASE "optim:\n  lr: fast\n",
+                 "exp.yaml:11:7: optim.lr: expected a number, got 'fast'");
+    expect_error(BASE "optim:\n  lr: nan\n",
+                 "exp.yaml:11:7: optim.lr: expected a number, got 'nan'");
     expect_error(BASE "data:\n  shuffle: yes\n",
                  "exp.yaml:11:12: data.shuffle: expected a boolean (true or false), got 'yes'");
     expect_error(BASE "grpo:\n  kl_estimator: k4\n",
@@ -94,19 +97,25 @@ static void test_wrong_types(void **state) {
                  "exp.yaml:11:6: optim.lr: expected a number, got an empty value");
     expect_error(BASE "data:\n  question_key: [a, [b]]\n",
                  "exp.yaml:11:21: data.question_key: list items must be strings, got a list");
-    expect_error(BASE "optim: 3\n", "exp.yaml:10:8: section 'optim' must be a mapping of keys, got a scalar");
-    expect_error("- a\n- b\n", "exp.yaml:1:1: expected a mapping of sections at the top level, got a list");
+    expect_error(BASE "optim: 3\n",
+                 "exp.yaml:10:8: section 'optim' must be a mapping of keys, got a scalar");
+    expect_error("- a\n- b\n",
+                 "exp.yaml:1:1: expected a mapping of sections at the top level, got a list");
 }
 
 static void test_out_of_range(void **state) {
     (void)state;
     expect_error(BASE "rollout:\n  group_size: 0\n",
                  "exp.yaml:11:15: rollout.group_size: 0 is out of range [1, 65536]");
-    expect_error(BASE "rollout:\n  top_p: 1.5\n", "exp.yaml:11:10: rollout.top_p: 1.5 is out of range [0, 1]");
-    expect_error(BASE "optim:\n  lr: -1e-5\n", "exp.yaml:11:7: optim.lr: -1e-5 is out of range [0, 10]");
+    expect_error(BASE "rollout:\n  top_p: 1.5\n",
+                 "exp.yaml:11:10: rollout.top_p: 1.5 is out of range [0, 1]");
+    expect_error(BASE "optim:\n  lr: -1e-5\n",
+                 "exp.yaml:11:7: optim.lr: -1e-5 is out of range [0, 10]");
     expect_error(BASE "trainer:\n  max_steps: 99999999999999999999\n",
-                 "exp.yaml:11:14: trainer.max_steps: 99999999999999999999 is out of range [1, 9000000000000000]");
-    expect_error(BASE "run:\n  seed: 3\n", "exp.yaml:10:1: duplicate section 'run' (first at line 1)");
+                 "exp.yaml:11:14: trainer.max_steps: 99999999999999999999 is out of range [1, "
+                 "9000000000000000]");
+    expect_error(BASE "run:\n  seed: 3\n",
+                 "exp.yaml:10:1: duplicate section 'run' (first at line 1)");
 }
 
 static void test_missing_and_duplicate(void **state) {
@@ -162,15 +171,20 @@ static void test_overrides(void **state) {
 
     // Errors name the argument.
     assert_int_equal(config_set(&cfg, "grpo.kl_coef=lots", &e), ERR_USER);
-    assert_string_equal(e.msg, "--set 'grpo.kl_coef=lots': grpo.kl_coef: expected a number, got 'lots'");
+    assert_string_equal(e.msg,
+                        "--set 'grpo.kl_coef=lots': grpo.kl_coef: expected a number, got 'lots'");
     assert_int_equal(config_set(&cfg, "grpo.kl_cof=1", &e), ERR_USER);
-    assert_string_equal(e.msg, "--set 'grpo.kl_cof=1': unknown key 'kl_cof' in section 'grpo' (did you mean 'kl_coef'?)");
+    assert_string_equal(
+        e.msg,
+        "--set 'grpo.kl_cof=1': unknown key 'kl_cof' in section 'grpo' (did you mean 'kl_coef'?)");
     assert_int_equal(config_set(&cfg, "grpo=1", &e), ERR_USER);
     assert_string_equal(e.msg, "--set 'grpo=1': expected section.key=value");
     assert_int_equal(config_set(&cfg, "rollout.group_size=0", &e), ERR_USER);
-    assert_string_equal(e.msg, "--set 'rollout.group_size=0': rollout.group_size: 0 is out of range [1, 65536]");
+    assert_string_equal(
+        e.msg, "--set 'rollout.group_size=0': rollout.group_size: 0 is out of range [1, 65536]");
     assert_int_equal(config_set(&cfg, "cluster.learners=3", &e), ERR_USER);
-    assert_string_equal(e.msg, "--set 'cluster.learners=3': role counts are only used with cluster.placement: disaggregated");
+    assert_string_equal(e.msg, "--set 'cluster.learners=3': role counts are only used with "
+                               "cluster.placement: disaggregated");
     config_destroy(&cfg);
 
     // A required key may come from --set alone.
@@ -186,11 +200,17 @@ static void test_print_round_trip(void **state) {
     (void)state;
     struct config a, b;
     struct err e;
-    const char *sets[] = {"tokenizer.system_prompt=\"line1\\nline2 \\\"quoted\\\" \\\\ tab\\t: # 数学\"",
-                          "optim.lr=0.1", "model.rope_theta=1000000.0000001", "rollout.stop=[\"</s>\", \"\\n\\n\"]",
-                          "run.seed=123456789012345", "grpo.loss_agg=seq-mean-token-sum-norm",
-                          "cluster.placement=disaggregated", "cluster.learners=2",
-                          "cluster.rollout_workers=1", "cluster.reward_workers=1"};
+    const char *sets[] = {
+        "tokenizer.system_prompt=\"line1\\nline2 \\\"quoted\\\" \\\\ tab\\t: # 数学\"",
+        "optim.lr=0.1",
+        "model.rope_theta=1000000.0000001",
+        "rollout.stop=[\"</s>\", \"\\n\\n\"]",
+        "run.seed=123456789012345",
+        "grpo.loss_agg=seq-mean-token-sum-norm",
+        "cluster.placement=disaggregated",
+        "cluster.learners=2",
+        "cluster.rollout_workers=1",
+        "cluster.reward_workers=1"};
     assert_int_equal(config_load_string(&a, "exp.yaml", BASE, strlen(BASE), sets, 10, &e), 0);
     assert_string_equal(a.tokenizer.system_prompt, "line1\nline2 \"quoted\" \\ tab\t: # 数学");
     char *yaml = config_to_yaml(&a);
@@ -204,17 +224,27 @@ static void test_print_round_trip(void **state) {
         const struct cfg_field *f = &config_fields[i];
         const char *pa = (const char *)&a + f->offset, *pb = (const char *)&b + f->offset;
         switch (f->type) {
-        case CFG_STRING: assert_string_equal(*(char *const *)pa, *(char *const *)pb); break;
+        case CFG_STRING:
+            assert_string_equal(*(char *const *)pa, *(char *const *)pb);
+            break;
         case CFG_STR_LIST: {
             const struct str_list *la = (const void *)pa, *lb = (const void *)pb;
             assert_int_equal(la->n, lb->n);
             for (int k = 0; k < la->n; k++) assert_string_equal(la->items[k], lb->items[k]);
             break;
         }
-        case CFG_FLOAT: assert_memory_equal(pa, pb, sizeof(double)); break;
-        case CFG_INT: assert_memory_equal(pa, pb, sizeof(int64_t)); break;
-        case CFG_ENUM: assert_memory_equal(pa, pb, sizeof(int)); break;
-        case CFG_BOOL: assert_memory_equal(pa, pb, sizeof(bool)); break;
+        case CFG_FLOAT:
+            assert_memory_equal(pa, pb, sizeof(double));
+            break;
+        case CFG_INT:
+            assert_memory_equal(pa, pb, sizeof(int64_t));
+            break;
+        case CFG_ENUM:
+            assert_memory_equal(pa, pb, sizeof(int));
+            break;
+        case CFG_BOOL:
+            assert_memory_equal(pa, pb, sizeof(bool));
+            break;
         }
     }
     struct config c;
@@ -258,7 +288,8 @@ static void test_reference_documents_every_key(void **state) {
     }
     for (int i = 0; i < config_n_fields; i++)
         if (!cfg.origin[i].line) {
-            print_error("configs/reference.yaml lacks %s.%s\n", config_fields[i].section, config_fields[i].key);
+            print_error("configs/reference.yaml lacks %s.%s\n", config_fields[i].section,
+                        config_fields[i].key);
             fail();
         }
     config_destroy(&cfg);
@@ -283,11 +314,16 @@ static void test_reference_documents_every_key(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),           cmocka_unit_test(test_unknown_keys),
-        cmocka_unit_test(test_wrong_types),        cmocka_unit_test(test_out_of_range),
-        cmocka_unit_test(test_missing_and_duplicate), cmocka_unit_test(test_yaml_syntax),
-        cmocka_unit_test(test_cross_field),        cmocka_unit_test(test_overrides),
-        cmocka_unit_test(test_print_round_trip),   cmocka_unit_test(test_reference_documents_every_key),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_missing_and_duplicate),
+        cmocka_unit_test(test_yaml_syntax),
+        cmocka_unit_test(test_cross_field),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_print_round_trip),
+        cmocka_unit_test(test_reference_documents_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

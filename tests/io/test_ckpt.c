@@ -31,7 +31,9 @@ static int teardown(void **state) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void path_in(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmpdir, name); }
+static void path_in(char *buf, size_t n, const char *name) {
+    snprintf(buf, n, "%s/%s", tmpdir, name);
+}
 
 #define ASSERT_OK(expr)                                                                            \
     do {                                                                                           \
@@ -48,7 +50,7 @@ static void test_round_trip_every_dtype(void **state) {
     path_in(path, sizeof path, "rt.h5");
     struct err e;
     float f32[6] = {1.5f, -2.25f, 3e-38f, 1e38f, 0.0f, -0.0f};
-    uint16_t bf16[4] = {0x3f80, 0xbf80, 0x7f7f, 0x0001};  // 1, -1, max finite, smallest subnormal
+    uint16_t bf16[4] = {0x3f80, 0xbf80, 0x7f7f, 0x0001}; // 1, -1, max finite, smallest subnormal
     int32_t i32[3] = {-2147483647 - 1, 0, 2147483647};
     int64_t i64[2] = {INT64_MIN, INT64_MAX};
     uint8_t u8[5] = {0, 1, 127, 128, 255};
@@ -168,7 +170,7 @@ static void test_checksum_detects_flipped_byte(void **state) {
     struct err e;
     enum { N = 1000 };
     static float data[N], back[N];
-    for (int i = 0; i < N; i++) data[i] = 1000.0f + (float)i;  // a recognisable byte pattern
+    for (int i = 0; i < N; i++) data[i] = 1000.0f + (float)i; // a recognisable byte pattern
     int64_t shape[1] = {N};
     struct h5file *f;
     assert_int_equal(h5_create(path, &f, &e), 0);
@@ -177,7 +179,7 @@ static void test_checksum_detects_flipped_byte(void **state) {
 
     long at = find_bytes(path, &data[500], 4 * sizeof(float));
     assert_true(at > 0);
-    flip_byte(path, at + 1);  // one bit of element 500
+    flip_byte(path, at + 1); // one bit of element 500
 
     assert_int_equal(h5_open(path, &f, &e), 0);
     assert_int_equal(h5_read(f, "/model/w", H5_F32, 1, shape, back, &e), ERR_USER);
@@ -218,7 +220,7 @@ static void test_foreign_and_truncated_files(void **state) {
     assert_int_equal(ckpt_writer_commit(&w, &e), 0);
     assert_int_equal(truncate(good, 2000), 0);
     int rc = ckpt_open(good, &f, &e);
-    if (rc == 0) {  // the superblock survived: the tensor read must fail cleanly
+    if (rc == 0) { // the superblock survived: the tensor read must fail cleanly
         assert_int_equal(h5_read(f, "/model/w", H5_F32, 1, shape, big, &e), ERR_USER);
         h5_close(&f, &e);
     } else {
@@ -276,7 +278,7 @@ static void test_atomic_save_survives_kill(void **state) {
         int status;
         waitpid(pid, &status, 0);
         assert_true(WIFSIGNALED(status));
-        float v = read_first(path);  // the old one or a complete new one, never a broken file
+        float v = read_first(path); // the old one or a complete new one, never a broken file
         assert_true(v == 1.0f || v == 2.0f + (float)round);
     }
     // Stale temporary files of the dead writers go at the next prune.
@@ -293,13 +295,13 @@ static void test_retention_and_latest(void **state) {
     path_in(dir, sizeof dir, "run/checkpoints");
     struct err e;
     int64_t step = -1;
-    assert_int_equal(ckpt_latest(dir, latest, sizeof latest, &step, &e), 0);  // none yet
+    assert_int_equal(ckpt_latest(dir, latest, sizeof latest, &step, &e), 0); // none yet
     int64_t steps[] = {2, 10, 4, 8, 6};
     for (int i = 0; i < 5; i++) {
         ckpt_path(path, sizeof path, dir, steps[i]);
         write_ckpt(path, (float)steps[i], 1);
     }
-    path_in(path, sizeof path, "run/checkpoints/ckpt-x.h5");  // ignored names
+    path_in(path, sizeof path, "run/checkpoints/ckpt-x.h5"); // ignored names
     fclose(fopen(path, "w"));
     assert_int_equal(ckpt_latest(dir, latest, sizeof latest, &step, &e), 1);
     assert_int_equal(step, 10);
