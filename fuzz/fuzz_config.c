@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char set[256];
     const char *sets[1] = {set};
     int n_sets = 0;
-    if (nl && (size_t)(nl - (const char *)data) < sizeof set && memchr(data, '=', (size_t)(nl - (const char *)data)) &&
+    if (nl && (size_t)(nl - (const char *)data) < sizeof set &&
+        memchr(data, '=', (size_t)(nl - (const char *)data)) &&
         !memchr(data, '\0', (size_t)(nl - (const char *)data))) {
         memcpy(set, data, (size_t)(nl - (const char *)data));
         set[nl - (const char *)data] = '\0';
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(yaml);
         config_destroy(&cfg);
     } else if (strchr(e.msg, '\n')) {
-        __builtin_trap();  // errors are one line
+        __builtin_trap(); // errors are one line
     }
     return 0;
 }
