@@ -9,7 +9,9 @@
 #include "core/alloc.h"
 #include "core/err.h"
 
-static int fails_with_user_error(struct err *e) { return err_user(e, "bad value '%s'", "x\ny"); }
+static int fails_with_user_error(struct err *e) {
+    return err_user(e, "bad value '%s'", "x\ny");
+}
 
 static int propagates(struct err *e) {
     TRY(fails_with_user_error(e));
@@ -22,7 +24,7 @@ static void test_err_values(void **state) {
     err_clear(&e);
     int rc = propagates(&e);
     assert_int_equal(rc, ERR_USER);
-    assert_string_equal(e.msg, "bad value 'x y'");  // newlines never reach the one-line message
+    assert_string_equal(e.msg, "bad value 'x y'"); // newlines never reach the one-line message
     err_prefix(&e, "%s:%d: ", "exp.yaml", 3);
     assert_string_equal(e.msg, "exp.yaml:3: bad value 'x y'");
     assert_int_equal(err_exit_code(0), 0);
