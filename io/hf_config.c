@@ -30,10 +30,9 @@ static int get_num(const char *path, const cJSON *j, const char *key, double *ou
     return 0;
 }
 
-int hf_config_read(const char *path, struct hf_config *c, struct err *e) {
+int hf_config_parse(const char *text, const char *path, struct hf_config *c, struct err *e) {
     int rc = 0;
     cJSON *j = NULL;
-    char *text = NULL;
     // Qwen2Config defaults.
     *c = (struct hf_config){.model_type = "qwen2", .architecture = "Qwen2ForCausalLM",
                             .hidden_size = 4096, .intermediate_size = 22016,
@@ -42,14 +41,6 @@ int hf_config_read(const char *path, struct hf_config *c, struct err *e) {
                             .max_position_embeddings = 32768, .rope_theta = 10000.0,
                             .rms_norm_eps = 1e-6, .tie_word_embeddings = false,
                             .bos_token_id = -1, .eos_token_id = -1, .torch_dtype = "float32"};
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return err_user(e, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0, r;
-    text = xmalloc(cap);
-    while ((r = fread(text + n, 1, cap - n - 1, fp)) > 0)
-        if ((n += r) == cap - 1) text = xrealloc(text, cap *= 2);
-    fclose(fp);
-    text[n] = 0;
     j = cJSON_Parse(text);
     if (!cJSON_IsObject(j)) {
         rc = err_user(e, "%s: not a JSON object", path);
@@ -102,11 +93,24 @@ int hf_config_read(const char *path, struct hf_config *c, struct err *e) {
     if (cJSON_IsString(td)) snprintf(c->torch_dtype, sizeof c->torch_dtype, "%s", td->valuestring);
 fail:
     cJSON_Delete(j);
+    return rc;
+}
+
+int hf_config_read(const char *path, struct hf_config *c, struct err *e) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return err_user(e, "%s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0, r;
+    char *text = xmalloc(cap);
+    while ((r = fread(text + n, 1, cap - n - 1, fp)) > 0)
+        if ((n += r) == cap - 1) text = xrealloc(text, cap *= 2);
+    fclose(fp);
+    text[n] = 0;
+    int rc = hf_config_parse(text, path, c, e);
     free(text);
     return rc;
 }
 
-int hf_config_write(const char *path, const struct hf_config *c, struct err *e) {
+char *hf_config_to_json(const struct hf_config *c) {
     cJSON *j = cJSON_CreateObject();
     cJSON *ar = cJSON_AddArrayToObject(j, "architectures");
     cJSON_AddItemToArray(ar, cJSON_CreateString(c->architecture));
@@ -128,6 +132,11 @@ int hf_config_write(const char *path, const struct hf_config *c, struct err *e) 
     cJSON_AddStringToObject(j, "torch_dtype", "float32");
     char *s = cJSON_Print(j);
     cJSON_Delete(j);
+    return s;
+}
+
+int hf_config_write(const char *path, const struct hf_config *c, struct err *e) {
+    char *s = hf_config_to_json(c);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *fp = fopen(tmp, "wb");

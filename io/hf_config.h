@@ -20,5 +20,9 @@ struct hf_config {
 
 // Reads path (a config.json); errors name the file and key.
 int hf_config_read(const char *path, struct hf_config *out, struct err *e);
+// Parses config.json text; path names it in errors.
+int hf_config_parse(const char *text, const char *path, struct hf_config *out, struct err *e);
+// The config as JSON text (malloc'd; the caller frees it).
+char *hf_config_to_json(const struct hf_config *c);
 // Writes path (via path.tmp + rename).
 int hf_config_write(const char *path, const struct hf_config *c, struct err *e);

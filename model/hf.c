@@ -35,12 +35,23 @@ int model_shape_from_hf(const struct hf_config *c, struct model_shape *s, struct
     return model_shape_check(s, e);
 }
 
+// The shortest decimal that reads back as the same float (1e-06, not 9.99999997e-07).
+static double float_decimal(float x) {
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)x);
+        if ((float)strtod(buf, NULL) == x) break;
+    }
+    return strtod(buf, NULL);
+}
+
 void model_shape_to_hf(const struct model_shape *s, struct hf_config *c) {
     *c = (struct hf_config){.model_type = "qwen2", .hidden_size = s->C,
                             .intermediate_size = s->F, .num_hidden_layers = s->L,
                             .num_attention_heads = s->H, .num_key_value_heads = s->Hkv,
                             .vocab_size = s->V, .max_position_embeddings = s->max_pos,
-                            .rope_theta = s->rope_theta, .rms_norm_eps = s->rms_eps,
+                            .rope_theta = float_decimal(s->rope_theta),
+                            .rms_norm_eps = float_decimal(s->rms_eps),
                             .tie_word_embeddings = s->is_tied, .bos_token_id = -1,
                             .eos_token_id = -1, .torch_dtype = "float32"};
     for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
