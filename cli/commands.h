@@ -13,6 +13,8 @@ struct command {
 
 int cmd_train(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
+int cmd_logprobs(int argc, char **argv, struct err *e);
+int cmd_convert(int argc, char **argv, struct err *e);
 
 // Shared argument helpers for the subcommands.
 

@@ -13,6 +13,8 @@
 // One line per subcommand, in the order of design.md §4; ended by {0}.
 static const struct command commands[] = {
     {"train", "train a policy with GRPO from an experiment config", cmd_train},
+    {"logprobs", "per-token log-probabilities and entropies of token sequences", cmd_logprobs},
+    {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
     {0},
 };
