@@ -11,6 +11,8 @@ struct command {
     int (*run)(int argc, char **argv, struct err *e);
 };
 
+int cmd_tokenize(int argc, char **argv, struct err *e);
+
 
 
 
