@@ -315,9 +315,10 @@ int bpe_load_json(struct tokenizer *tok, const char *path, struct err *e) {
         rc = err_user(e, "%s: model.vocab (object) and model.merges (array) are required", path);
         goto fail;
     }
-    // Ids are bounded by the number of entries, so a hostile id cannot make
-    // the tables huge.
-    int64_t max_id = -1, n_entries = cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added);
+    // Ids are bounded by the number of entries plus room for gaps, so a
+    // hostile id cannot make the tables huge.
+    int64_t max_id = -1;
+    int64_t n_entries = cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added) + (1 << 20);
     const cJSON *item;
     cJSON_ArrayForEach(item, vocab) {
         if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble >= (double)n_entries ||
