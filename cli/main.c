@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"train", "train a policy with GRPO from an experiment config", cmd_train},
     {"logprobs", "per-token log-probabilities and entropies of token sequences", cmd_logprobs},
     {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
+    {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
     {0},
 };
