@@ -25,8 +25,8 @@ struct str_list {
 
 enum run_device { DEVICE_CPU, DEVICE_CUDA };
 enum model_dtype { DTYPE_FP32, DTYPE_BF16 };
-enum tokenizer_kind { TOKENIZER_BPE, TOKENIZER_BYTE };
-enum chat_template { CHAT_CHATML, CHAT_NONE };
+enum cfg_tokenizer_kind { CFG_TOKENIZER_BPE, CFG_TOKENIZER_BYTE };
+enum cfg_chat_template { CFG_CHAT_CHATML, CFG_CHAT_RAW };
 enum answer_format { ANSWER_RAW, ANSWER_GSM8K, ANSWER_BOXED, ANSWER_FIRST, ANSWER_NUMBER };
 enum verifier_kind { VERIFIER_MATH, VERIFIER_NONE };
 enum tristate { TRI_AUTO, TRI_ON, TRI_OFF };
@@ -59,9 +59,9 @@ struct model_section {
 };
 
 struct tokenizer_section {
-    int kind; // enum tokenizer_kind
+    int kind; // enum cfg_tokenizer_kind
     char *path;
-    int chat_template; // enum chat_template
+    int chat_template; // enum cfg_chat_template
     char *system_prompt;
 };
 

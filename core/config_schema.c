@@ -10,7 +10,7 @@ static const char *const devices[] = {"cpu", "cuda", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const dtypes[] = {"fp32", "bf16", NULL};
 static const char *const tokenizer_kinds[] = {"bpe", "byte", NULL};
-static const char *const chat_templates[] = {"chatml", "none", NULL};
+static const char *const chat_templates[] = {"chatml", "raw", NULL};
 static const char *const answer_formats[] = {"raw", "gsm8k", "boxed", "first", "number", NULL};
 static const char *const verifiers[] = {"math", "none", NULL};
 static const char *const tristates[] = {"auto", "on", "off", NULL};
@@ -70,7 +70,7 @@ const struct cfg_field config_fields[] = {
       "byte-level BPE from tokenizer.json, or 256 bytes + special tokens"),
     S(tokenizer, path, "", "tokenizer.json or its directory (bpe); empty = model.path"),
     E(tokenizer, chat_template, "chatml", chat_templates,
-      "prompt format: Qwen ChatML, or the raw question"),
+      "prompt format: Qwen ChatML, or the raw question (stop at the eos token)"),
     S(tokenizer, system_prompt, "cot",
       "'cot', 'tir', 'none', or the literal text of a system prompt"),
 
