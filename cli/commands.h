@@ -12,6 +12,7 @@ struct command {
 };
 
 int cmd_tokenize(int argc, char **argv, struct err *e);
+int cmd_data(int argc, char **argv, struct err *e);
 
 
 

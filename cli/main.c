@@ -13,6 +13,7 @@
 // One line per subcommand, in the order of design.md §4; ended by {0}.
 static const struct command commands[] = {
     {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
+    {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
     {0},
 };
 
