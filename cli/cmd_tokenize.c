@@ -16,7 +16,7 @@ static const char usage[] =
     "{\"ids\": [...]} into {\"text\": ...} (bytes that are not UTF-8 become U+FFFD).\n"
     "Other keys of a line are not copied. Blank lines are skipped.\n"
     "\n"
-    "  --tokenizer PATH  tokenizer.json, the directory holding it, or 'bytes'\n"
+    "  --tokenizer PATH  tokenizer.json, the directory holding it, or 'byte'\n"
     "  --decode          ids to text\n"
     "  --skip-special    with --decode, leave special tokens out of the text\n";
 

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
     {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
+    {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
     {0},
 };
 

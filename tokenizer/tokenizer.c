@@ -238,6 +238,6 @@ int tokenizer_load(const char *path, struct tokenizer **out, struct err *e) {
 }
 
 int tokenizer_open(const char *spec, struct tokenizer **out, struct err *e) {
-    if (strcmp(spec, "bytes") == 0) return tokenizer_create_bytes(out, e);
+    if (strcmp(spec, "byte") == 0 || strcmp(spec, "bytes") == 0) return tokenizer_create_bytes(out, e);
     return tokenizer_load(spec, out, e);
 }

@@ -58,7 +58,8 @@ int tokenizer_load(const char *path, struct tokenizer **out, struct err *e);
 // "<|im_start|>", 258 "<|im_end|>", 259 "<|bos|>" (bos), 260 "<|pad|>" (pad).
 int tokenizer_create_bytes(struct tokenizer **out, struct err *e);
 
-// "bytes" gives the byte tokenizer; anything else is a tokenizer.json path.
+// "byte" (or "bytes") gives the byte tokenizer; anything else is a
+// tokenizer.json path (config: tokenizer.kind byte|bpe, tokenizer.path).
 int tokenizer_open(const char *spec, struct tokenizer **out, struct err *e);
 
 void tokenizer_destroy(struct tokenizer **tok);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "core/rng.h"
 #include "tokenizer/tokenizer.h"
 
 static char tok_dir[4096];
@@ -135,10 +136,78 @@ static void test_pathological(void **state) {
     tokenizer_destroy(&tok);
 }
 
+// Random text from a mix of scripts, marks, whitespace, digits and pieces of
+// special tokens (a deterministic fuzz): decode(encode(s)) == NFC(s) always;
+// random bytes either fail as invalid UTF-8 or round-trip.
+static void test_random_roundtrip(void **state) {
+    (void)state;
+    FILE *f = open_golden();
+    if (!f) skip();
+    fclose(f);
+    struct err e;
+    struct tokenizer *tok = NULL;
+    assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
+    static const uint32_t pool[] = {
+        'a', 'Z', '0', '9', ' ', ' ', '\n', '\r', '\t', '\'', '<', '|', '>', '!', '.', 0x0,
+        0xA0, 0x85, 0x2028, 0x3000, 0x200B, 0xE9, 0x301, 0x308, 0x1E9B, 0x4E2D, 0x6587, 0x0661,
+        0x0915, 0x093F, 0xAC00, 0x1F600, 0x1F3FD, 0x10FFFF, 0xFFFD, 0xFEFF, 0x17F, 0x212A, 0xBD};
+    static const char *const words[] = {"<|im_end|>", "<|im_start|>", "<|endoftext|>", "'s", "'LL",
+                                        "\\boxed{", "####", "  \n\n", "1234567"};
+    struct rng_seq rs;
+    rng_seq_init(&rs, 5, rng_stream_id(RNG_TEST, 4, 0, 0), 0);
+    struct token_ids ids = {0};
+    struct text_buf text = {0}, s = {0};
+    for (int iter = 0; iter < 3000; iter++) {
+        s.n = 0;
+        int len = (int)rng_seq_below(&rs, 40);
+        for (int k = 0; k < len; k++) {
+            uint32_t r = rng_seq_below(&rs, 10);
+            if (r == 0) {
+                const char *w = words[rng_seq_below(&rs, sizeof words / sizeof words[0])];
+                text_buf_append(&s, w, strlen(w));
+                continue;
+            }
+            utf8proc_uint8_t buf[4];
+            utf8proc_ssize_t n = utf8proc_encode_char(
+                (utf8proc_int32_t)pool[rng_seq_below(&rs, sizeof pool / sizeof pool[0])], buf);
+            text_buf_append(&s, (const char *)buf, (size_t)n);
+        }
+        if (!s.s) text_buf_append(&s, "", 0);
+        ids.n = 0;
+        text.n = 0;
+        if (iter % 3 == 2) {  // random bytes
+            for (size_t k = 0; k < s.n; k++) s.s[k] = (char)rng_seq_below(&rs, 256);
+            int rc = tokenizer_encode(tok, s.s, s.n, &ids, &e);
+            if (rc != 0) {
+                assert_int_equal(rc, ERR_USER);
+                assert_true(tokenizer_utf8_check(s.s, s.n) < s.n);
+                continue;
+            }
+        } else {
+            assert_int_equal(tokenizer_encode(tok, s.s, s.n, &ids, &e), 0);
+        }
+        assert_int_equal(tokenizer_decode(tok, ids.ids, ids.n, 0, &text, &e), 0);
+        utf8proc_uint8_t *nfc = NULL;
+        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s.s, (utf8proc_ssize_t)s.n, &nfc,
+                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        assert_true(n >= 0);
+        // Special tokens are split off before NFC, which is the same as NFC
+        // of the whole text here: their last character '>' composes with nothing.
+        assert_int_equal(text.n, (size_t)n);
+        assert_memory_equal(text.s, nfc, (size_t)n);
+        free(nfc);
+    }
+    token_ids_free(&ids);
+    text_buf_free(&text);
+    text_buf_free(&s);
+    tokenizer_destroy(&tok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_pathological),
+        cmocka_unit_test(test_random_roundtrip),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
