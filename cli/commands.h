@@ -11,8 +11,7 @@ struct command {
     int (*run)(int argc, char **argv, struct err *e);
 };
 
-
-
+int cmd_verify(int argc, char **argv, struct err *e);  // cli/cmd_verify.c
 
 // Shared argument helpers for the subcommands.
 // True when argv holds --help or -h.

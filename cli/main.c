@@ -12,6 +12,7 @@
 
 // One line per subcommand, in the order of design.md §4; ended by {0}.
 static const struct command commands[] = {
+    {"verify", "check answers against gold answers (JSON lines)", cmd_verify},
     {0},
 };
 
