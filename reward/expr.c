@@ -525,7 +525,12 @@ int expr_parse(struct expr_pool *p, const char *s, size_t n, int *root) {
 
 static bool is_real(double complex z) { return cimag(z) == 0; }
 
+// -0 imaginary parts (from negating a real) would select the other side of a
+// branch cut in csqrt/clog/cpow: a real number is real.
+static double complex real_if_real(double complex z) { return cimag(z) == 0 ? CMPLX(creal(z), 0.0) : z; }
+
 static double complex eval_func(int func, double complex z) {
+    z = real_if_real(z);
     double x = creal(z);
     if (is_real(z)) {
         switch (func) {
@@ -570,6 +575,8 @@ static double complex eval_func(int func, double complex z) {
 }
 
 static double complex eval_pow(double complex b, double complex x) {
+    b = real_if_real(b);
+    x = real_if_real(x);
     if (is_real(b) && is_real(x)) {
         double rb = creal(b), rx = creal(x);
         if (rb >= 0 || rx == floor(rx)) return pow(rb, rx);

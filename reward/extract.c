@@ -57,7 +57,9 @@ static bool is_command_at(const char *t, size_t n, size_t i, const char *name) {
            (i + m == n || !isalpha((unsigned char)t[i + m]));
 }
 
-// Content of the box whose command ends at i; false if unbalanced or too long.
+// Content of the box whose command ends at i; false if unbalanced. A box
+// longer than max_len comes back cut to max_len + 1 bytes, for the verdict
+// "budget exceeded".
 static bool box_content(const char *t, size_t n, size_t i, size_t max_len, size_t *start,
                         size_t *len) {
     while (i < n && is_space(t[i])) i++;
@@ -69,7 +71,21 @@ static bool box_content(const char *t, size_t n, size_t i, size_t max_len, size_
     }
     size_t open = i + 1;
     int depth = 1;
-    for (size_t k = open; k < n && k - open <= max_len; k++) {
+    if (n - open > max_len + 1) {  // a box that does not close within the bound is too long:
+        size_t k = open;           // its first max_len + 1 bytes make the verdict "budget exceeded"
+        for (; k < open + max_len + 1; k++) {
+            if (t[k] == '\\') {
+                k++;
+                continue;
+            }
+            if (t[k] == '{') depth++;
+            if (t[k] == '}' && --depth == 0) return set_span(t, open, k, start, len);
+        }
+        *start = open;
+        *len = max_len + 1;
+        return true;
+    }
+    for (size_t k = open; k < n; k++) {
         if (t[k] == '\\') {  // \{ \} \\ do not count
             k++;
             continue;

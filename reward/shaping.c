@@ -56,12 +56,22 @@ static double sigmoid(double x) {
     return z / (1 + z);
 }
 
+// Past |x| = 700, sigmoid(-x) would underflow to 0 and a correct answer with
+// a very bad score would tie a wrong one with a very good score.
+#define SIGMOID_ARG_MAX 700.0
+
 double reward_shape(const struct reward_shaping_opts *o, double r_v, const double *r_m) {
     if (!r_m) return r_v;
+    double m = isnan(*r_m) ? 0 : *r_m;  // a broken score must not poison its group
     switch (o->mode) {
-    case REWARD_SHAPING_RM: return *r_m;
-    case REWARD_SHAPING_QWEN: return sigmoid(o->alpha * *r_m) + (r_v - 1);
-    case REWARD_SHAPING_WEIGHTED: return o->w_v * r_v + o->w_m * *r_m;
+    case REWARD_SHAPING_RM: return m;
+    case REWARD_SHAPING_QWEN: {
+        double x = fmax(-SIGMOID_ARG_MAX, fmin(SIGMOID_ARG_MAX, o->alpha * m));
+        // sigmoid(x) + (r_v - 1), with sigmoid(x) - 1 written -sigmoid(-x) so that
+        // a wrong answer stays < 0 < any correct one in floating point
+        return r_v >= 1 ? sigmoid(x) + (r_v - 1) : -sigmoid(-x) + r_v;
+    }
+    case REWARD_SHAPING_WEIGHTED: return o->w_v * r_v + o->w_m * m;
     default: return r_v;
     }
 }

@@ -279,6 +279,13 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         return -1;
     }
     if (n == 0) return new_item(q, IT_TEXT, s, n);
+    if (n > 2 && (s[0] == '[' || s[0] == '(') && (s[n - 1] == ']' || s[n - 1] == ')') &&
+        is_enclosed(s, n)) {  // \left[\begin{array}...\end{array}\right]
+        const char *inner = s + 1;
+        size_t n_inner = n - 2;
+        trim(&inner, &n_inner);
+        if (starts_with(inner, n_inner, "\\begin{")) return equiv_parse_item(q, inner, n_inner, depth + 1);
+    }
     if (starts_with(s, n, "\\begin{")) {
         int k = parse_matrix(q, s, n, depth);
         if (k != -2) return k;
