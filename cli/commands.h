@@ -16,6 +16,7 @@ int cmd_sft(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
 int cmd_logprobs(int argc, char **argv, struct err *e);
 int cmd_convert(int argc, char **argv, struct err *e);
+int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_tokenize(int argc, char **argv, struct err *e);
 int cmd_data(int argc, char **argv, struct err *e);
 

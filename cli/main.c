@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"sft", "supervised fine-tuning on (prompt, response) pairs", cmd_sft},
     {"logprobs", "per-token log-probabilities and entropies of token sequences", cmd_logprobs},
     {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
+    {"verify", "check answers against gold answers (JSON lines)", cmd_verify},
     {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
     {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
