@@ -70,7 +70,12 @@ static int open_dataset(struct run *r, struct err *e) {
     for (int i = 0; i < d->question_key.n; i++) dc.question_keys[i] = d->question_key.items[i];
     dc.n_question_keys = d->question_key.n;
     TRY(dataset_load(&dc, &r->train, e));
-    return data_sampler_create(r->train->n_rows, (uint64_t)r->cfg.run.seed, d->shuffle, &r->sampler, e);
+    size_t n = r->train->n_rows;
+    if (r->mode == RUN_GRPO) {
+        TRY(prompt_set_build(r->train, d->train_path, r->tok, r->chat, d->max_prompt_tokens, &r->prompts, e));
+        n = r->prompts->n_prompts;
+    }
+    return data_sampler_create(n, (uint64_t)r->cfg.run.seed, d->shuffle, &r->sampler, e);
 }
 
 static int create_policy(struct run *r, struct err *e) {
@@ -97,6 +102,23 @@ static int create_policy(struct run *r, struct err *e) {
     }
     TRY(model_create(&s, r->be, &r->ledger, &r->policy, e));
     model_init_params(r->policy, (uint64_t)r->cfg.run.seed, (float)m->init_std);
+    return 0;
+}
+
+// The frozen reference of the KL term: model.reference_path, else a copy of
+// the initial policy (taken before any checkpoint is restored).
+static int create_reference(struct run *r, struct err *e) {
+    if (r->mode != RUN_GRPO || r->cfg.grpo.kl_coef == 0.0) return 0;
+    const char *path = r->cfg.model.reference_path;
+    if (path[0]) {
+        TRY(model_load_path(path, r->be, &r->ledger, &r->ref, e));
+        if (r->ref->n_params != r->policy->n_params || r->ref->shape.V != r->policy->shape.V)
+            return err_user(e, "%s: the reference model's shape differs from the policy's", path);
+    } else {
+        TRY(model_create(&r->policy->shape, r->be, &r->ledger, &r->ref, e));
+        memcpy(r->ref->params, r->policy->params, r->policy->n_params * sizeof(float));
+    }
+    r->ref_hash = comm_hash_bytes(r->ref->params, r->ref->n_params * sizeof(float));
     return 0;
 }
 
@@ -138,7 +160,17 @@ static int restore(struct run *r, const char *path, struct err *e) {
     TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "data_epoch", &epoch, e));
     TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "data_position", &position, e));
     TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "nonfinite_steps", &nonfinite, e));
-    if (step < 0 || epoch < 0 || position < 0 || (uint64_t)position >= r->train->n_rows) {
+    if (r->ref) {
+        int64_t want;
+        TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "reference_hash", &want, e));
+        if ((uint64_t)want != r->ref_hash) {
+            rc = err_user(e, "%s: the reference model differs from the one this run started with "
+                             "(model.path or model.reference_path changed?)",
+                          path);
+            goto fail;
+        }
+    }
+    if (step < 0 || epoch < 0 || position < 0 || (uint64_t)position >= r->sampler->n_rows) {
         rc = err_user(e, "%s: /state holds an impossible step or data cursor", path);
         goto fail;
     }
@@ -205,6 +237,7 @@ int run_create(const struct config *cfg, enum run_mode mode, const char *resume,
     TRY_FAIL(rc, open_tokenizer(r, e));
     TRY_FAIL(rc, open_dataset(r, e));
     TRY_FAIL(rc, create_policy(r, e));
+    TRY_FAIL(rc, create_reference(r, e));
     TRY_FAIL(rc, create_optimizer(r, e));
     TRY_FAIL(rc, resume_or_start(r, resume, e));
     r->comm_scratch = alloc_aligned(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float));
@@ -243,7 +276,9 @@ void run_destroy(struct run **rp) {
     if (r->policy)
         alloc_free(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float), (void **)&r->comm_scratch);
     adamw_destroy(&r->opt);
+    model_destroy(&r->ref);
     model_destroy(&r->policy);
+    prompt_set_destroy(&r->prompts);
     data_sampler_destroy(&r->sampler);
     dataset_destroy(&r->train);
     chat_template_destroy(&r->chat);
@@ -272,6 +307,7 @@ static int write_checkpoint(struct run *r, const char *path, struct err *e) {
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "data_position", (int64_t)r->cursor.position, e));
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "nonfinite_steps", r->n_nonfinite, e));
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "seed", r->cfg.run.seed, e));
+    if (r->ref) TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "reference_hash", (int64_t)r->ref_hash, e));
     free(yaml);
     return ckpt_writer_commit(&w, e);
 fail:

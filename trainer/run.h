@@ -14,6 +14,7 @@
 #include "comm/comm.h"
 #include "core/config.h"
 #include "data/dataset.h"
+#include "data/prompts.h"
 #include "data/sampler.h"
 #include "model/model.h"
 #include "model/optim.h"
@@ -34,7 +35,10 @@ struct run {
     struct tokenizer *tok;
     struct chat_template *chat;
     struct dataset *train;
-    struct data_sampler *sampler;
+    struct prompt_set *prompts;  // GRPO: chat-templated prompts of the training set
+    struct data_sampler *sampler;  // over the data set's rows (SFT) or prompts (GRPO)
+    struct model *ref;             // GRPO with grpo.kl_coef > 0: the frozen reference model
+    uint64_t ref_hash;             // its identity (hash of its parameters), kept in checkpoints
     struct data_cursor cursor;  // next query of the training order
     int64_t step;               // optimiser steps done
     int64_t n_nonfinite;        // consecutive steps skipped for NaN/Inf
