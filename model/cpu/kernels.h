@@ -8,6 +8,9 @@
 
 #include "model/backend.h"
 
+// Loops over fewer elements than this run on one thread: an OpenMP fork/join costs more.
+#define CPU_PAR_MIN 65536
+
 void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc);
 void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens,

@@ -9,7 +9,7 @@
 static void rope_apply(float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
                        float theta, float sign) {
     int half = D / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * n_heads * D >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
         // Angles in double, rounded once: matches inv_freq * pos computed in fp32 by torch
         // to within an ulp of the angle.
