@@ -132,8 +132,11 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
     enum { NSEQ = 32, PROMPT = 16, NEW = 128 };
     struct err e;
     struct model_shape s = shape_of(c);
+    struct prof_ctx pc = {.inner = cpu};
+    struct backend prof;
+    prof_backend_init(&prof, &pc);
     struct model *m = NULL;
-    CHECK(model_create(&s, cpu, NULL, &m, &e) == 0, "%s", e.msg);
+    CHECK(model_create(&s, &prof, NULL, &m, &e) == 0, "%s", e.msg);
     model_init_params(m, 1, 0.02f);
     struct kv_cache *kc = NULL;
     struct kv_cache_cfg kcfg = {.n_blocks = NSEQ * 9, .block_size = 16, .max_seqs = NSEQ,
@@ -153,6 +156,7 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
     for (int i = 0; i < NSEQ * PROMPT; i++) tok[i] = (int32_t)((i * 2654435761u) % (unsigned)s.V);
     CHECK(model_infer(m, a, kc, ids, tok, cu, NSEQ, logits, &e) == 0, "%s", e.msg);
     for (int b = 0; b <= NSEQ; b++) cu[b] = b;
+    memset(&pc.seconds, 0, sizeof pc.seconds);
     double t0 = time_now_s();
     for (int step = 0; step < NEW; step++) {
         for (int b = 0; b < NSEQ; b++) {  // greedy
@@ -163,7 +167,7 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
         }
         CHECK(model_infer(m, a, kc, ids, tok, cu, NSEQ, logits, &e) == 0, "%s", e.msg);
     }
-    double tps = NSEQ * NEW / (time_now_s() - t0);
+    double dt = time_now_s() - t0, tps = NSEQ * NEW / dt;
     char args[256];
     snprintf(args, sizeof args, "decode %d %d %d %d %d %d %d %d %d %d", c->C, c->L, c->H, c->Hkv,
              c->F, c->V, NSEQ, PROMPT, NEW, cpu->n_threads);
@@ -173,6 +177,10 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
         printf("  torch %9.0f tok/s  ratio %.2fx\n", ref, tps / ref);
     else
         printf("  torch n/a\n");
+    printf("      share:");
+    for (int i = 0; i < PROF_N; i++)
+        if (pc.seconds[i] > 0) printf(" %s %.0f%%", prof_op_name(i), 100 * pc.seconds[i] / dt);
+    printf("\n");
     free(logits);
     model_acts_destroy(m, &a);
     kv_cache_destroy(&kc);
