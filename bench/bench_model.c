@@ -29,14 +29,24 @@ static const struct cfg configs[] = {
 };
 
 static struct model_shape shape_of(const struct cfg *c) {
-    return (struct model_shape){.C = c->C, .L = c->L, .H = c->H, .Hkv = c->Hkv, .D = c->C / c->H,
-                                .F = c->F, .V = c->V, .max_pos = 4096, .rope_theta = 10000.0f,
-                                .rms_eps = 1e-6f, .is_tied = true, .head = MODEL_HEAD_LM};
+    return (struct model_shape){.C = c->C,
+                                .L = c->L,
+                                .H = c->H,
+                                .Hkv = c->Hkv,
+                                .D = c->C / c->H,
+                                .F = c->F,
+                                .V = c->V,
+                                .max_pos = 4096,
+                                .rope_theta = 10000.0f,
+                                .rms_eps = 1e-6f,
+                                .is_tied = true,
+                                .head = MODEL_HEAD_LM};
 }
 
 static double sgemm_peak(const struct backend *be) {
     int n = 1024;
-    float *a = xcalloc((size_t)n * n, 4), *b = xcalloc((size_t)n * n, 4), *c = xcalloc((size_t)n * n, 4);
+    float *a = xcalloc((size_t)n * n, 4), *b = xcalloc((size_t)n * n, 4),
+          *c = xcalloc((size_t)n * n, 4);
     for (size_t i = 0; i < (size_t)n * n; i++) a[i] = b[i] = 0.001f * (float)(i % 97);
     double best = 0;
     for (int r = 0; r < 4; r++) {
@@ -78,7 +88,8 @@ static void bench_train(const struct cfg *c, const struct backend *cpu, int step
     model_init_params(m, 1, 0.02f);
     CHECK(model_alloc_grads(m, &e) == 0, "%s", e.msg);
     struct adamw *opt = NULL;
-    struct adamw_cfg oc = {.b1 = 0.9f, .b2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = 1};
+    struct adamw_cfg oc = {
+        .b1 = 0.9f, .b2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = 1};
     CHECK(adamw_create(m, &oc, &opt, &e) == 0, "%s", e.msg);
     struct model_acts_cfg ac = {.n_tokens_max = B * T};
     struct model_acts *a = NULL;
@@ -97,7 +108,7 @@ static void bench_train(const struct cfg *c, const struct backend *cpu, int step
         CHECK(model_forward(m, a, tok, tg, cu, B, lp, ent, &e) == 0, "%s", e.msg);
         CHECK(model_backward(m, a, dlp, NULL, &e) == 0, "%s", e.msg);
         adamw_step(opt, m, 1e-4f);
-        if (it) t_step += time_now_s() - t0;  // step 0 is warm-up
+        if (it) t_step += time_now_s() - t0; // step 0 is warm-up
     }
     double tps = B * T * steps / t_step;
     // FLOPs: the GEMMs counted by the profiler, plus attention (QK^T and PV causal: 2 T^2 D per
@@ -108,8 +119,8 @@ static void bench_train(const struct cfg *c, const struct backend *cpu, int step
     snprintf(args, sizeof args, "train %d %d %d %d %d %d %d %d %d %d", c->C, c->L, c->H, c->Hkv,
              c->F, c->V, B, T, steps, cpu->n_threads);
     double ref = py ? torch_rate(py, args) : 0;
-    printf("train %-10s %6.1fM params  %9.0f tok/s  %6.1f GFLOP/s (%4.1f%% of sgemm peak)",
-           c->name, (double)m->n_params / 1e6, tps, gflops, 100 * gflops / peak);
+    printf("train %-10s %6.1fM params  %9.0f tok/s  %6.1f GFLOP/s (%4.1f%% of sgemm peak)", c->name,
+           (double)m->n_params / 1e6, tps, gflops, 100 * gflops / peak);
     if (ref > 0)
         printf("  torch %9.0f tok/s  ratio %.2fx\n", ref, tps / ref);
     else
@@ -139,8 +150,8 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
     CHECK(model_create(&s, &prof, NULL, &m, &e) == 0, "%s", e.msg);
     model_init_params(m, 1, 0.02f);
     struct kv_cache *kc = NULL;
-    struct kv_cache_cfg kcfg = {.n_blocks = NSEQ * 9, .block_size = 16, .max_seqs = NSEQ,
-                                .max_len = PROMPT + NEW};
+    struct kv_cache_cfg kcfg = {
+        .n_blocks = NSEQ * 9, .block_size = 16, .max_seqs = NSEQ, .max_len = PROMPT + NEW};
     CHECK(kv_cache_create(&s, &kcfg, NULL, &kc, &e) == 0, "%s", e.msg);
     struct model_acts_cfg ac = {.n_tokens_max = NSEQ * PROMPT, .is_inference = true};
     struct model_acts *a = NULL;
@@ -159,7 +170,7 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
     memset(&pc.seconds, 0, sizeof pc.seconds);
     double t0 = time_now_s();
     for (int step = 0; step < NEW; step++) {
-        for (int b = 0; b < NSEQ; b++) {  // greedy
+        for (int b = 0; b < NSEQ; b++) { // greedy
             const float *z = logits + (size_t)b * s.V;
             int best = 0;
             for (int k = 1; k < s.V; k++) best = z[k] > z[best] ? k : best;
@@ -191,12 +202,18 @@ int main(int argc, char **argv) {
     const char *list = "tiny,small", *py = "python3";
     int steps = 3, threads = 0, decode = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--configs") && i + 1 < argc) list = argv[++i];
-        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--python") && i + 1 < argc) py = argv[++i];
-        else if (!strcmp(argv[i], "--decode")) decode = 1;
-        else if (!strcmp(argv[i], "--no-torch")) py = NULL;
+        if (!strcmp(argv[i], "--configs") && i + 1 < argc)
+            list = argv[++i];
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc)
+            py = argv[++i];
+        else if (!strcmp(argv[i], "--decode"))
+            decode = 1;
+        else if (!strcmp(argv[i], "--no-torch"))
+            py = NULL;
         else {
             fprintf(stderr, "usage: bench_model [--configs tiny,small,medium,medium-qv] "
                             "[--steps N] [--threads N] [--decode] [--no-torch] [--python PY]\n");

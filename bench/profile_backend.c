@@ -4,7 +4,7 @@
 #include "core/timer.h"
 
 #define CTX ((struct prof_ctx *)ctx)
-#define IN (CTX->inner)
+#define IN  (CTX->inner)
 #define TIMED(op, call)                                                                            \
     do {                                                                                           \
         double t0_ = time_now_s();                                                                 \
@@ -27,8 +27,8 @@ static void p_rms_f(void *ctx, float *o, float *r, const float *x, const float *
                     float eps) {
     TIMED(PROF_NORM, IN->ops->rmsnorm_forward(IN->ctx, o, r, x, w, N, C, eps));
 }
-static void p_rms_b(void *ctx, float *dx, float *dw, const float *g, const float *x,
-                    const float *w, const float *r, int N, int C) {
+static void p_rms_b(void *ctx, float *dx, float *dw, const float *g, const float *x, const float *w,
+                    const float *r, int N, int C) {
     TIMED(PROF_NORM, IN->ops->rmsnorm_backward(IN->ctx, dx, dw, g, x, w, r, N, C));
 }
 static void p_bias_f(void *ctx, float *o, const float *b, int N, int M, int ld) {
@@ -115,9 +115,8 @@ void prof_backend_init(struct backend *out, struct prof_ctx *p) {
 }
 
 const char *prof_op_name(enum prof_op op) {
-    static const char *const names[PROF_N] = {"gemm",   "attention fwd", "attention bwd",
-                                              "attention kv", "rmsnorm", "rope",
-                                              "swiglu", "logsoftmax",    "adamw+norm",
-                                              "other"};
+    static const char *const names[PROF_N] = {
+        "gemm", "attention fwd", "attention bwd", "attention kv", "rmsnorm",
+        "rope", "swiglu",        "logsoftmax",    "adamw+norm",   "other"};
     return names[op];
 }

@@ -5,8 +5,17 @@
 #include "model/backend.h"
 
 enum prof_op {
-    PROF_GEMM, PROF_ATT_FWD, PROF_ATT_BWD, PROF_ATT_CACHE, PROF_NORM, PROF_ROPE, PROF_SWIGLU,
-    PROF_LOGSOFTMAX, PROF_ADAMW, PROF_OTHER, PROF_N
+    PROF_GEMM,
+    PROF_ATT_FWD,
+    PROF_ATT_BWD,
+    PROF_ATT_CACHE,
+    PROF_NORM,
+    PROF_ROPE,
+    PROF_SWIGLU,
+    PROF_LOGSOFTMAX,
+    PROF_ADAMW,
+    PROF_OTHER,
+    PROF_N
 };
 
 struct prof_ctx {

@@ -46,10 +46,15 @@ static void acts_layout(const struct model_shape *s, const struct model_acts_cfg
     a->cu = carve(c, N + 1, sizeof(int32_t));
     a->resid = CF(c, (size_t)a->n_resid * N * C);
     for (int i = 0; i < a->n_sets; i++) {
-        struct block_acts ba = {
-            .xn1 = CF(c, N * C), .rstd1 = CF(c, N), .qkv = CF(c, N * Q), .att = CF(c, N * HD),
-            .lse = CF(c, N * s->H), .hmid = CF(c, N * C), .xn2 = CF(c, N * C), .rstd2 = CF(c, N),
-            .gu = CF(c, N * 2 * F)};
+        struct block_acts ba = {.xn1 = CF(c, N * C),
+                                .rstd1 = CF(c, N),
+                                .qkv = CF(c, N * Q),
+                                .att = CF(c, N * HD),
+                                .lse = CF(c, N * s->H),
+                                .hmid = CF(c, N * C),
+                                .xn2 = CF(c, N * C),
+                                .rstd2 = CF(c, N),
+                                .gu = CF(c, N * 2 * F)};
         if (a->sets) a->sets[i] = ba;
     }
     a->rstdf = CF(c, N);
@@ -83,8 +88,8 @@ int model_acts_create(const struct model *m, const struct model_acts_cfg *cfg,
         return err_user(e, "token capacity '%d' must be positive", cfg->n_tokens_max);
     struct model_acts *a = xcalloc(1, sizeof *a);
     a->cfg = *cfg;
-    a->sets = xcalloc((size_t)(cfg->is_recompute || cfg->is_inference ? 1 : m->shape.L),
-                      sizeof *a->sets);
+    a->sets =
+        xcalloc((size_t)(cfg->is_recompute || cfg->is_inference ? 1 : m->shape.L), sizeof *a->sets);
     a->n_bytes = model_acts_bytes(&m->shape, cfg);
     a->buf = alloc_aligned(m->ledger, MEM_ACTS, a->n_bytes);
     if (!a->buf) {
@@ -207,8 +212,8 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
     for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
         linear(m, a->logits, a->hn + (size_t)t0 * s->C, P(m->lm_head), n, s->V, s->C, 0.0f);
-        op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0,
-                             a->lse_out + t0, a->logits, a->targets + t0, n, s->V);
+        op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0, a->lse_out + t0, a->logits,
+                             a->targets + t0, n, s->V);
     }
     memcpy(entropy, a->ent_out, sizeof(float) * (size_t)N);
     return 0;
@@ -217,8 +222,8 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
 // ---- backward ----
 
 // dW (M,K) += dy^T x; dx (N,K) = dy W  (dy (N,M), x (N,K))
-static void linear_backward(struct model *m, float *dx, float *dw, const float *dy,
-                            const float *x, const float *w, int N, int M, int K) {
+static void linear_backward(struct model *m, float *dx, float *dw, const float *dy, const float *x,
+                            const float *w, int N, int M, int K) {
     const struct backend_ops *op = m->be->ops;
     op->gemm(m->be->ctx, true, false, M, K, N, 1.0f, dy, M, x, K, 1.0f, dw, K);
     op->gemm(m->be->ctx, false, false, N, K, M, 1.0f, dy, M, w, K, 0.0f, dx, K);
@@ -233,7 +238,7 @@ static void block_backward(struct model *m, struct model_acts *a, struct block_a
     const struct model_layer_off *lo = &m->layer[l];
     int N = a->N, C = s->C, Q = (s->H + 2 * s->Hkv) * s->D, HD = s->H * s->D, F = s->F;
     // MLP
-    op->swiglu_forward(cx, a->act, ba->gu, N, F);  // recomputed: cheaper than storing (N,F)
+    op->swiglu_forward(cx, a->act, ba->gu, N, F); // recomputed: cheaper than storing (N,F)
     linear_backward(m, a->dact, G(lo->wd), a->dres, a->act, P(lo->wd), N, C, F);
     op->swiglu_backward(cx, a->dgu, a->dact, ba->gu, N, F);
     linear_backward(m, a->dxn, G(lo->wgu), a->dgu, ba->xn2, P(lo->wgu), N, 2 * F, C);
@@ -264,16 +269,16 @@ int model_backward(struct model *m, struct model_acts *a, const float *d_logprob
         const float *hn = a->hn + (size_t)t0 * C;
         linear(m, a->logits, hn, P(m->lm_head), n, s->V, C, 0.0f);
         op->logsoftmax_backward(cx, a->logits, a->targets + t0, d_logprob ? d_logprob + t0 : NULL,
-                                d_entropy ? d_entropy + t0 : NULL, a->lse_out + t0,
-                                a->ent_out + t0, n, s->V);
-        linear_backward(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn, P(m->lm_head),
-                        n, s->V, C);
+                                d_entropy ? d_entropy + t0 : NULL, a->lse_out + t0, a->ent_out + t0,
+                                n, s->V);
+        linear_backward(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn, P(m->lm_head), n,
+                        s->V, C);
     }
     op->rmsnorm_backward(cx, a->dres, G(m->norm), a->dxn, resid_at(a, s, s->L), P(m->norm),
                          a->rstdf, N, C);
     for (int l = s->L - 1; l >= 0; l--) {
         struct block_acts *ba = &a->sets[a->n_sets == 1 ? 0 : l];
-        if (a->cfg.is_recompute)  // recompute this block's activations from its stored input
+        if (a->cfg.is_recompute) // recompute this block's activations from its stored input
             model_block_forward(m, a, ba, l, resid_at(a, s, l), a->dx, NULL);
         block_backward(m, a, ba, l, resid_at(a, s, l));
     }

@@ -32,7 +32,8 @@ void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float 
     {
         int t = omp_get_thread_num(), n = by_rows ? M : N;
         // slices rounded to 16 (a cache line of floats)
-        int per = ((n + nt - 1) / nt + 15) / 16 * 16, lo = t * per, hi = lo + per < n ? lo + per : n;
+        int per = ((n + nt - 1) / nt + 15) / 16 * 16, lo = t * per,
+            hi = lo + per < n ? lo + per : n;
         if (lo < hi) {
             if (by_rows)
                 cblas_sgemm(CblasRowMajor, ta, tb, hi - lo, N, K, alpha,

@@ -13,20 +13,20 @@
 
 void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc);
-void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens,
-                           int N, int C);
+void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens, int N,
+                           int C);
 void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
                             int N, int C);
-void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w,
-                         int N, int C, float eps);
+void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w, int N,
+                         int C, float eps);
 void cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, const float *x,
                           const float *w, const float *rstd, int N, int C);
 void cpu_bias_forward(void *ctx, float *out, const float *bias, int N, int M, int ld);
 void cpu_bias_backward(void *ctx, float *dbias, const float *dout, int N, int M, int ld);
 void cpu_rope_forward(void *ctx, float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
                       float theta);
-void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D,
-                       int ld, float theta);
+void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D, int ld,
+                       float theta);
 void cpu_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
                            const int32_t *cu_seqlens, int B, int H, int Hkv, int D);
 void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,

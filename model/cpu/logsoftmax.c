@@ -14,7 +14,7 @@ void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
         const float *z = logits + (size_t)r * V;
         float mx = -INFINITY;
         for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
-        double s = 0, sz = 0;  // double: V up to 152k terms
+        double s = 0, sz = 0; // double: V up to 152k terms
         for (int k = 0; k < V; k++) {
             double ek = exp((double)(z[k] - mx));
             s += ek;

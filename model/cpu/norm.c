@@ -6,11 +6,11 @@
 
 #include "model/cpu/kernels.h"
 
-void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens,
-                           int N, int C) {
+void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens, int N,
+                           int C) {
     (void)ctx;
-    for (int t = 0; t < N; t++) memcpy(out + (size_t)t * C, table + (size_t)tokens[t] * C,
-                                       sizeof(float) * C);
+    for (int t = 0; t < N; t++)
+        memcpy(out + (size_t)t * C, table + (size_t)tokens[t] * C, sizeof(float) * C);
 }
 
 void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
@@ -24,8 +24,8 @@ void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const i
     }
 }
 
-void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w,
-                         int N, int C, float eps) {
+void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w, int N,
+                         int C, float eps) {
     (void)ctx;
 #pragma omp parallel for schedule(static) if ((size_t)N * C >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {

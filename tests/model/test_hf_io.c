@@ -122,7 +122,8 @@ static int load_broken(const char *name, long cut, const char *cfg_from, const c
     snprintf(a, sizeof a, "%s/config.json", src);
     assert_int_equal(hf_config_read(a, &c, e), 0);
     if (cfg_from && !strcmp(cfg_from, "vocab")) c.vocab_size += atoi(cfg_to);
-    if (cfg_from && !strcmp(cfg_from, "arch")) snprintf(c.architecture, sizeof c.architecture, "%s", cfg_to);
+    if (cfg_from && !strcmp(cfg_from, "arch"))
+        snprintf(c.architecture, sizeof c.architecture, "%s", cfg_to);
     if (cfg_from && !strcmp(cfg_from, "untie")) c.tie_word_embeddings = false;
     snprintf(b, sizeof b, "%s/config.json", dir);
     assert_int_equal(hf_config_write(b, &c, e), 0);
@@ -168,7 +169,7 @@ static void test_logprobs_jsonl(void **state) {
     int32_t *tokens = golden_i32(g, "tokens", &n_tok), *cu = golden_i32(g, "cu_seqlens", NULL);
     float *ref = golden_f32(g, "logprob", NULL), *ref_ent = golden_f32(g, "entropy", NULL);
     char in[4096] = "{\"ids\":[";
-    for (int t = cu[1]; t < cu[2]; t++)  // the second sequence of the batch
+    for (int t = cu[1]; t < cu[2]; t++) // the second sequence of the batch
         snprintf(in + strlen(in), sizeof in - strlen(in), t > cu[1] ? ",%d" : "%d", tokens[t]);
     strcat(in, "]}\n\n{\"ids\":[3]}\n");
     struct backend *be = NULL;
@@ -189,7 +190,7 @@ static void test_logprobs_jsonl(void **state) {
     }
     p = strstr(out, "\"entropy\":[") + 11;
     assert_true(fabsf(strtof(p, NULL) - ref_ent[cu[1]]) < TOL_LOGPROB * (1 + ref_ent[cu[1]]));
-    assert_non_null(strstr(out, "{\"logprobs\":[],\"entropy\":[]}\n"));  // one id: nothing
+    assert_non_null(strstr(out, "{\"logprobs\":[],\"entropy\":[]}\n")); // one id: nothing
     // A bad line names its line number.
     const char bad[] = "{\"ids\":[1,2]}\n{\"ids\":[1,97]}\n";
     fi = fmemopen((void *)bad, strlen(bad), "r");

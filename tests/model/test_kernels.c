@@ -21,13 +21,13 @@
 
 struct op_case {
     const struct backend *be;
-    int n_in;       // inputs perturbed
-    float *in;      // (n_in)
+    int n_in;  // inputs perturbed
+    float *in; // (n_in)
     int n_out;
-    float *out, *r; // outputs and their fixed weights
-    double (*loss)(struct op_case *c);  // forward + sum r y (in double)
-    void (*grad)(struct op_case *c, float *din);  // backward of that loss
-    void *p;        // case-specific
+    float *out, *r;                              // outputs and their fixed weights
+    double (*loss)(struct op_case *c);           // forward + sum r y (in double)
+    void (*grad)(struct op_case *c, float *din); // backward of that loss
+    void *p;                                     // case-specific
 };
 
 static void fill(float *x, size_t n, uint64_t seed, float scale, float offset) {
@@ -127,8 +127,8 @@ static void ls_grad(struct op_case *c, float *din) {
     float lse[LS_N];
     c->be->ops->logsoftmax_stats(NULL, c->out, c->out + LS_N, lse, c->in, ls_tgt, LS_N, LS_V);
     memcpy(din, c->in, sizeof(float) * LS_N * LS_V);
-    c->be->ops->logsoftmax_backward(NULL, din, ls_tgt, c->r, c->r + LS_N, lse, c->out + LS_N,
-                                    LS_N, LS_V);
+    c->be->ops->logsoftmax_backward(NULL, din, ls_tgt, c->r, c->r + LS_N, lse, c->out + LS_N, LS_N,
+                                    LS_V);
 }
 
 static void run_case(const struct backend *be, const char *name, int n_in, int n_out,
