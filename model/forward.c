@@ -86,8 +86,11 @@ int model_acts_create(const struct model *m, const struct model_acts_cfg *cfg,
     *out = NULL;
     if (cfg->n_tokens_max <= 0)
         return err_user(e, "token capacity '%d' must be positive", cfg->n_tokens_max);
+    if (!(cfg->temperature >= 0) || (cfg->temperature > 0 && cfg->temperature < 1e-3f))
+        return err_user(e, "temperature '%g' must be 0 (none) or at least 0.001", cfg->temperature);
     struct model_acts *a = xcalloc(1, sizeof *a);
     a->cfg = *cfg;
+    a->inv_temperature = cfg->temperature > 0 ? 1.0f / cfg->temperature : 1.0f;
     a->sets =
         xcalloc((size_t)(cfg->is_recompute || cfg->is_inference ? 1 : m->shape.L), sizeof *a->sets);
     a->n_bytes = model_acts_bytes(&m->shape, cfg);
@@ -194,6 +197,8 @@ static int load_batch(struct model *m, struct model_acts *a, const int32_t *toke
     return 0;
 }
 
+static void lm_logits(struct model *m, struct model_acts *a, const float *hn, int n);
+
 int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
                   const int32_t *targets, const int32_t *cu_seqlens, int B, float *logprob,
                   float *entropy, struct err *e) {
@@ -211,7 +216,7 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
     model_final_norm(m, a, resid_at(a, s, s->L));
     for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
-        linear(m, a->logits, a->hn + (size_t)t0 * s->C, P(m->lm_head), n, s->V, s->C, 0.0f);
+        lm_logits(m, a, a->hn + (size_t)t0 * s->C, n);
         op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0, a->lse_out + t0, a->logits,
                              a->targets + t0, n, s->V);
     }
@@ -222,11 +227,25 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
 // ---- backward ----
 
 // dW (M,K) += dy^T x; dx (N,K) = dy W  (dy (N,M), x (N,K))
+// (alpha scales dy: the LM head's 1 / temperature)
+static void linear_backward_scaled(struct model *m, float *dx, float *dw, const float *dy,
+                                   const float *x, const float *w, int N, int M, int K,
+                                   float alpha) {
+    const struct backend_ops *op = m->be->ops;
+    op->gemm(m->be->ctx, true, false, M, K, N, alpha, dy, M, x, K, 1.0f, dw, K);
+    op->gemm(m->be->ctx, false, false, N, K, M, alpha, dy, M, w, K, 0.0f, dx, K);
+}
+
 static void linear_backward(struct model *m, float *dx, float *dw, const float *dy, const float *x,
                             const float *w, int N, int M, int K) {
-    const struct backend_ops *op = m->be->ops;
-    op->gemm(m->be->ctx, true, false, M, K, N, 1.0f, dy, M, x, K, 1.0f, dw, K);
-    op->gemm(m->be->ctx, false, false, N, K, M, 1.0f, dy, M, w, K, 0.0f, dx, K);
+    linear_backward_scaled(m, dx, dw, dy, x, w, N, M, K, 1.0f);
+}
+
+// logits (n,V) = hn Wlm^T / temperature
+static void lm_logits(struct model *m, struct model_acts *a, const float *hn, int n) {
+    const struct model_shape *s = &m->shape;
+    m->be->ops->gemm(m->be->ctx, false, true, n, s->V, s->C, a->inv_temperature, hn, s->C,
+                     P(m->lm_head), s->C, 0.0f, a->logits, s->V);
 }
 
 // On entry a->dres = dLoss/d(block output); on exit dLoss/d(block input).
@@ -267,12 +286,12 @@ int model_backward(struct model *m, struct model_acts *a, const float *d_logprob
     for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
         const float *hn = a->hn + (size_t)t0 * C;
-        linear(m, a->logits, hn, P(m->lm_head), n, s->V, C, 0.0f);
+        lm_logits(m, a, hn, n);
         op->logsoftmax_backward(cx, a->logits, a->targets + t0, d_logprob ? d_logprob + t0 : NULL,
                                 d_entropy ? d_entropy + t0 : NULL, a->lse_out + t0, a->ent_out + t0,
                                 n, s->V);
-        linear_backward(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn, P(m->lm_head), n,
-                        s->V, C);
+        linear_backward_scaled(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn,
+                               P(m->lm_head), n, s->V, C, a->inv_temperature);
     }
     op->rmsnorm_backward(cx, a->dres, G(m->norm), a->dxn, resid_at(a, s, s->L), P(m->norm),
                          a->rstdf, N, C);

@@ -99,6 +99,7 @@ struct model_acts_cfg {
     bool is_recompute; // keep only block inputs; recompute each block in backward
     int lm_chunk;      // tokens per LM-head chunk (0: automatic, about 8 MiB of logits)
     bool is_inference; // KV-cache inference only: no gradients, two stream buffers
+    float temperature; // logprob/entropy of softmax(logits / temperature); 0 or 1: plain
 };
 
 // Bytes a model_acts of this configuration allocates (MEM_ACTS), exactly.

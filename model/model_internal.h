@@ -36,6 +36,7 @@ struct model_acts {
     float *dres, *dx, *dxn, *dqkv, *datt, *dgu, *dact; // gradients (training only)
     float *logits;                                     // (lm_chunk, V)
     int lm_chunk;
+    float inv_temperature; // 1 / cfg.temperature (1 when none)
 };
 
 // KV-cache attention arguments of one inference call (NULL for training).
