@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/log.h"
 #include "model/model_internal.h"
 
 #define P(off) (m->params + (off))
@@ -123,6 +124,14 @@ void model_mem_plan(const struct model_shape *s, const struct model_acts_cfg *cf
     out->grads = cfg && !cfg->is_inference ? out->params : 0;
     out->moments = has_optim ? 2 * out->params : 0;
     out->acts = cfg ? model_acts_bytes(s, cfg) : 0;
+}
+
+void model_mem_plan_log(const struct model_mem_plan *p) {
+    const double mib = 1024.0 * 1024.0;
+    LOG_INFO("memory plan: params %.1f MiB, grads %.1f MiB, adamw moments %.1f MiB, "
+             "activations %.1f MiB, total %.1f MiB",
+             p->params / mib, p->grads / mib, p->moments / mib, p->acts / mib,
+             (p->params + p->grads + p->moments + p->acts) / mib);
 }
 
 // ---- forward ----

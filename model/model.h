@@ -124,5 +124,7 @@ struct model_mem_plan {
 };
 void model_mem_plan(const struct model_shape *s, const struct model_acts_cfg *cfg, bool has_optim,
                     struct model_mem_plan *out);
+// Logs the plan (one INFO line per purpose and the total), as printed at start-up.
+void model_mem_plan_log(const struct model_mem_plan *p);
 // Bytes of the flat parameter buffer of this shape.
 size_t model_params_bytes(const struct model_shape *s);
