@@ -32,6 +32,13 @@ void cpu_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
 void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,
                             const float *qkv, const float *lse, const int32_t *cu_seqlens, int B,
                             int H, int Hkv, int D);
+// Tiled versions (sgemm per 64 x 64 tile); the table uses these, the plain ones above are the
+// reference.
+void cpu_attention_forward_tiled(void *ctx, float *out, float *lse, const float *qkv,
+                                 const int32_t *cu_seqlens, int B, int H, int Hkv, int D);
+void cpu_attention_backward_tiled(void *ctx, float *dqkv, const float *dout, const float *out,
+                                  const float *qkv, const float *lse, const int32_t *cu_seqlens,
+                                  int B, int H, int Hkv, int D);
 void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
                          int layer, const int32_t *cu_new, const int32_t *start, int B, int H);
 void cpu_swiglu_forward(void *ctx, float *out, const float *gu, int N, int F);
