@@ -259,6 +259,23 @@ static int load_merges(struct tokenizer *tok, const cJSON *merges, const char *p
     return 0;
 }
 
+static void check_monotone(struct tokenizer *tok) {
+    struct bpe *b = tok->bpe;
+    int64_t *max_producer = xmalloc((size_t)tok->vocab_size * sizeof *max_producer);
+    for (int32_t id = 0; id < tok->vocab_size; id++) max_producer[id] = -1;
+    for (uint64_t h = 0; h <= b->merge_mask; h++)
+        if (b->merge_keys[h] != UINT64_MAX && (int64_t)b->merge_rank[h] > max_producer[b->merge_new[h]])
+            max_producer[b->merge_new[h]] = b->merge_rank[h];
+    b->merges_monotone = 1;
+    for (uint64_t h = 0; h <= b->merge_mask; h++) {
+        if (b->merge_keys[h] == UINT64_MAX) continue;
+        int32_t left = (int32_t)(b->merge_keys[h] >> 32), right = (int32_t)(uint32_t)b->merge_keys[h];
+        int64_t rank = b->merge_rank[h];
+        if (rank <= max_producer[left] || rank <= max_producer[right]) b->merges_monotone = 0;
+    }
+    free(max_producer);
+}
+
 // Token roles from tokenizer_config.json: a string, {"content": ...} or null.
 static int32_t role_id(const struct tokenizer *tok, const cJSON *cfg, const char *key, int32_t dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
@@ -377,6 +394,7 @@ int bpe_load_json(struct tokenizer *tok, const char *path, struct err *e) {
         }
     }
     TRY_FAIL(rc, load_merges(tok, merges, path, e));
+    check_monotone(tok);
     TRY_FAIL(rc, load_roles(tok, path, e));
 fail:
     free(src);

@@ -32,6 +32,10 @@ struct bpe {
     uint32_t *merge_rank;
     int32_t *merge_new;
     uint64_t merge_mask;
+    // Every merge ranks after all merges that produce its two parts, so a
+    // merge only creates pairs of higher rank and the candidate queue is
+    // monotone (true of trained merge lists; checked at load).
+    int merges_monotone;
 };
 
 struct tokenizer {

@@ -13,7 +13,7 @@
 #include <utf8proc.h>
 
 #include "core/rng.h"
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_internal.h"
 
 static char tok_dir[4096];
 
@@ -203,11 +203,50 @@ static void test_random_roundtrip(void **state) {
     tokenizer_destroy(&tok);
 }
 
+// Long pieces go through the radix heap when merges are monotone; it must
+// give what the binary heap gives (the golden lines rarely reach it).
+static void test_radix_matches_heap(void **state) {
+    (void)state;
+    FILE *f = open_golden();
+    if (!f) skip();
+    fclose(f);
+    struct err e;
+    struct tokenizer *tok = NULL;
+    assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
+    assert_int_equal(tok->bpe->merges_monotone, 1);  // true of Qwen's trained merges
+    static const char *const alphabets[] = {"etaoinshrdlu", "ab", "\xE4\xB8\xAD\xE6\x96\x87\xE5\xAD\x97",
+                                            " \n\t", "0123456789", "=+-*/()[]{}"};
+    struct rng_seq rs;
+    rng_seq_init(&rs, 11, rng_stream_id(RNG_TEST, 5, 0, 0), 0);
+    struct token_ids radix = {0}, heap = {0};
+    struct text_buf s = {0};
+    for (int iter = 0; iter < 60; iter++) {
+        const char *alpha = alphabets[iter % 6];
+        size_t n_alpha = strlen(alpha), unit = iter % 6 == 2 ? 3 : 1;
+        size_t len = 256 + rng_seq_below(&rs, 4000);
+        s.n = 0;
+        for (size_t k = 0; k < len; k++)
+            text_buf_append(&s, alpha + unit * rng_seq_below(&rs, (uint32_t)(n_alpha / unit)), unit);
+        radix.n = heap.n = 0;
+        tok->bpe->merges_monotone = 1;
+        assert_int_equal(tokenizer_encode(tok, s.s, s.n, &radix, &e), 0);
+        tok->bpe->merges_monotone = 0;
+        assert_int_equal(tokenizer_encode(tok, s.s, s.n, &heap, &e), 0);
+        assert_int_equal(radix.n, heap.n);
+        assert_memory_equal(radix.ids, heap.ids, radix.n * sizeof *radix.ids);
+    }
+    token_ids_free(&radix);
+    token_ids_free(&heap);
+    text_buf_free(&s);
+    tokenizer_destroy(&tok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_random_roundtrip),
+        cmocka_unit_test(test_radix_matches_heap),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
