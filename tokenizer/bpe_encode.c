@@ -22,16 +22,25 @@ size_t tokenizer_utf8_check(const char *str, size_t n) {
             continue;
         }
         size_t len;
-        uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c == 0xE0) len = 3, lo = 0xA0;
-        else if (c >= 0xE1 && c <= 0xEC) len = 3;
-        else if (c == 0xED) len = 3, hi = 0x9F;  // no UTF-16 surrogates
-        else if (c >= 0xEE && c <= 0xEF) len = 3;
-        else if (c == 0xF0) len = 4, lo = 0x90;
-        else if (c >= 0xF1 && c <= 0xF3) len = 4;
-        else if (c == 0xF4) len = 4, hi = 0x8F;  // at most U+10FFFF
-        else return i;
+        uint8_t lo = 0x80, hi = 0xBF; // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c == 0xE0)
+            len = 3, lo = 0xA0;
+        else if (c >= 0xE1 && c <= 0xEC)
+            len = 3;
+        else if (c == 0xED)
+            len = 3, hi = 0x9F; // no UTF-16 surrogates
+        else if (c >= 0xEE && c <= 0xEF)
+            len = 3;
+        else if (c == 0xF0)
+            len = 4, lo = 0x90;
+        else if (c >= 0xF1 && c <= 0xF3)
+            len = 4;
+        else if (c == 0xF4)
+            len = 4, hi = 0x8F; // at most U+10FFFF
+        else
+            return i;
         if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
         for (size_t k = 2; k < len; k++)
             if ((s[i + k] & 0xC0) != 0x80) return i;
@@ -46,9 +55,9 @@ size_t tokenizer_utf8_check(const char *str, size_t n) {
 // use it when merges are monotone (bpe.merges_monotone): a merge only
 // creates pairs of higher rank, so keys rank << 32 | position only grow.
 struct radix_heap {
-    uint64_t last;  // the last key popped
+    uint64_t last; // the last key popped
     size_t size;
-    uint64_t *v[65];  // bucket i holds keys whose highest bit differing from last is i - 1
+    uint64_t *v[65]; // bucket i holds keys whose highest bit differing from last is i - 1
     size_t n[65], cap[65];
 };
 
@@ -71,7 +80,7 @@ static void rh_push(struct radix_heap *h, uint64_t x) {
 }
 
 static uint64_t rh_pop(struct radix_heap *h) {
-    if (h->n[0] == 0) {  // refill bucket 0 from the first non-empty bucket
+    if (h->n[0] == 0) { // refill bucket 0 from the first non-empty bucket
         int i = 1;
         while (h->n[i] == 0) i++;
         uint64_t m = UINT64_MAX;
@@ -82,7 +91,7 @@ static uint64_t rh_pop(struct radix_heap *h) {
         h->n[i] = 0;
         for (size_t k = 0; k < cnt; k++) {
             uint64_t x = h->v[i][k];
-            rh_append(h, rh_index(x, m), x);  // always a lower bucket than i
+            rh_append(h, rh_index(x, m), x); // always a lower bucket than i
         }
     }
     h->size--;
@@ -92,7 +101,7 @@ static uint64_t rh_pop(struct radix_heap *h) {
 // The candidate pairs of one piece: a binary min-heap, or the radix heap.
 struct queue {
     int is_radix;
-    uint64_t *heap;  // binary heap, 2 n entries reserved
+    uint64_t *heap; // binary heap, 2 n entries reserved
     size_t n_heap;
     struct radix_heap *rh;
 };
@@ -100,14 +109,14 @@ struct queue {
 // Per-call scratch, grown as needed.
 struct bpe_scratch {
     struct sym {
-        int32_t id, prev, next;  // id -1: merged into its left neighbour
-    } *syms;
-    uint64_t *heap;  // (2 cap) rank << 32 | position
+        int32_t id, prev, next; // id -1: merged into its left neighbour
+    } * syms;
+    uint64_t *heap; // (2 cap) rank << 32 | position
     size_t cap;
     struct radix_heap rh;
 };
 
-enum { RADIX_MIN_PIECE = 256 };  // shorter pieces: the binary heap is as fast
+enum { RADIX_MIN_PIECE = 256 }; // shorter pieces: the binary heap is as fast
 
 static void scratch_reserve(struct bpe_scratch *s, size_t n) {
     if (n <= s->cap) return;
@@ -201,15 +210,16 @@ static void bpe_piece(const struct tokenizer *tok, const uint8_t *bytes, size_t 
     scratch_reserve(s, n);
     struct sym *syms = s->syms;
     for (size_t i = 0; i < n; i++)
-        syms[i] = (struct sym){b->byte_id[bytes[i]], (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1};
-    struct queue q = {.is_radix = b->merges_monotone && n >= RADIX_MIN_PIECE, .heap = s->heap,
-                      .rh = &s->rh};
+        syms[i] =
+            (struct sym){b->byte_id[bytes[i]], (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1};
+    struct queue q = {
+        .is_radix = b->merges_monotone && n >= RADIX_MIN_PIECE, .heap = s->heap, .rh = &s->rh};
     if (q.is_radix) {
         s->rh.last = 0;
         s->rh.size = 0;
         for (int i = 0; i < 65; i++) s->rh.n[i] = 0;
         for (size_t i = 0; i + 1 < n; i++) push_pair(b, syms, &q, (int32_t)i);
-    } else {  // fill in position order, then heapify in O(n)
+    } else { // fill in position order, then heapify in O(n)
         for (size_t i = 0; i + 1 < n; i++) {
             uint32_t rank;
             int32_t new_id;
@@ -276,8 +286,9 @@ int bpe_encode_segment(const struct tokenizer *tok, const char *text, size_t n_b
     // A budget linear in the text: the pre-tokenizer patterns backtrack over
     // a whitespace run once (\s*[\r\n]+ fails, \s+(?!\S) takes the run), so
     // the default limit of 10M steps would refuse a 10 MB run of spaces.
-    pcre2_set_match_limit(mctx, (uint32_t)(n_bytes > 400000000u ? UINT32_MAX : 10000000u + 8 * n_bytes));
-    size_t pos = 0;  // start of the text not yet emitted
+    pcre2_set_match_limit(mctx,
+                          (uint32_t)(n_bytes > 400000000u ? UINT32_MAX : 10000000u + 8 * n_bytes));
+    size_t pos = 0; // start of the text not yet emitted
     size_t search = 0;
     while (search < n_bytes) {
         int m = pcre2_match(b->split_re, s, n_bytes, search, PCRE2_NO_UTF_CHECK, md, mctx);
@@ -291,16 +302,17 @@ int bpe_encode_segment(const struct tokenizer *tok, const char *text, size_t n_b
         if (m < 0) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(m, msg, sizeof msg);
-            rc = err_user(e, "pre-tokenizer regex failed at byte %zu: %s", search, (const char *)msg);
+            rc = err_user(e, "pre-tokenizer regex failed at byte %zu: %s", search,
+                          (const char *)msg);
             goto fail;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[1] <= ov[0]) {  // an empty match: step over one character
+        if (ov[1] <= ov[0]) { // an empty match: step over one character
             search = ov[0] + 1;
             while (search < n_bytes && (s[search] & 0xC0) == 0x80) search++;
             continue;
         }
-        if (ov[0] > pos) bpe_piece(tok, s + pos, ov[0] - pos, &scratch, out);  // unmatched gap
+        if (ov[0] > pos) bpe_piece(tok, s + pos, ov[0] - pos, &scratch, out); // unmatched gap
         bpe_piece(tok, s + ov[0], ov[1] - ov[0], &scratch, out);
         pos = search = ov[1];
     }

@@ -42,7 +42,7 @@ static void test_golden(void **state) {
     assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
     assert_int_equal(tokenizer_vocab_size(tok), 151669);
     assert_int_equal(tokenizer_token_id(tok, "<|im_end|>"), 151645);
-    assert_int_equal(tokenizer_specials(tok).eos, 151645);  // tokenizer_config.json
+    assert_int_equal(tokenizer_specials(tok).eos, 151645); // tokenizer_config.json
     assert_int_equal(tokenizer_specials(tok).pad, 151643);
     assert_int_equal(tokenizer_specials(tok).bos, -1);
     char *line = NULL;
@@ -93,7 +93,7 @@ static void test_pathological(void **state) {
     struct token_ids ids = {0};
     struct text_buf text = {0};
 
-    const char bad[] = "ok \xC3\x28 then";  // 0xC3 needs a continuation byte
+    const char bad[] = "ok \xC3\x28 then"; // 0xC3 needs a continuation byte
     assert_int_equal(tokenizer_encode(tok, bad, sizeof bad - 1, &ids, &e), ERR_USER);
     assert_string_equal(e.msg, "invalid UTF-8 at byte 3");
     const char *bads[] = {"\xED\xA0\x80", "\xC0\xAF", "\xF4\x90\x80\x80", "\xFF", "ab\xE2\x82"};
@@ -148,11 +148,13 @@ static void test_random_roundtrip(void **state) {
     struct tokenizer *tok = NULL;
     assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
     static const uint32_t pool[] = {
-        'a', 'Z', '0', '9', ' ', ' ', '\n', '\r', '\t', '\'', '<', '|', '>', '!', '.', 0x0,
-        0xA0, 0x85, 0x2028, 0x3000, 0x200B, 0xE9, 0x301, 0x308, 0x1E9B, 0x4E2D, 0x6587, 0x0661,
-        0x0915, 0x093F, 0xAC00, 0x1F600, 0x1F3FD, 0x10FFFF, 0xFFFD, 0xFEFF, 0x17F, 0x212A, 0xBD};
-    static const char *const words[] = {"<|im_end|>", "<|im_start|>", "<|endoftext|>", "'s", "'LL",
-                                        "\\boxed{", "####", "  \n\n", "1234567"};
+        'a',    'Z',     '0',     '9',      ' ',    ' ',    '\n',   '\r',   '\t',   '\'',
+        '<',    '|',     '>',     '!',      '.',    0x0,    0xA0,   0x85,   0x2028, 0x3000,
+        0x200B, 0xE9,    0x301,   0x308,    0x1E9B, 0x4E2D, 0x6587, 0x0661, 0x0915, 0x093F,
+        0xAC00, 0x1F600, 0x1F3FD, 0x10FFFF, 0xFFFD, 0xFEFF, 0x17F,  0x212A, 0xBD};
+    static const char *const words[] = {"<|im_end|>", "<|im_start|>", "<|endoftext|>",
+                                        "'s",         "'LL",          "\\boxed{",
+                                        "####",       "  \n\n",       "1234567"};
     struct rng_seq rs;
     rng_seq_init(&rs, 5, rng_stream_id(RNG_TEST, 4, 0, 0), 0);
     struct token_ids ids = {0};
@@ -175,7 +177,7 @@ static void test_random_roundtrip(void **state) {
         if (!s.s) text_buf_append(&s, "", 0);
         ids.n = 0;
         text.n = 0;
-        if (iter % 3 == 2) {  // random bytes
+        if (iter % 3 == 2) { // random bytes
             for (size_t k = 0; k < s.n; k++) s.s[k] = (char)rng_seq_below(&rs, 256);
             int rc = tokenizer_encode(tok, s.s, s.n, &ids, &e);
             if (rc != 0) {
@@ -188,8 +190,8 @@ static void test_random_roundtrip(void **state) {
         }
         assert_int_equal(tokenizer_decode(tok, ids.ids, ids.n, 0, &text, &e), 0);
         utf8proc_uint8_t *nfc = NULL;
-        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s.s, (utf8proc_ssize_t)s.n, &nfc,
-                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s.s, (utf8proc_ssize_t)s.n,
+                                          &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
         assert_true(n >= 0);
         // Special tokens are split off before NFC, which is the same as NFC
         // of the whole text here: their last character '>' composes with nothing.
@@ -213,9 +215,10 @@ static void test_radix_matches_heap(void **state) {
     struct err e;
     struct tokenizer *tok = NULL;
     assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
-    assert_int_equal(tok->bpe->merges_monotone, 1);  // true of Qwen's trained merges
-    static const char *const alphabets[] = {"etaoinshrdlu", "ab", "\xE4\xB8\xAD\xE6\x96\x87\xE5\xAD\x97",
-                                            " \n\t", "0123456789", "=+-*/()[]{}"};
+    assert_int_equal(tok->bpe->merges_monotone, 1); // true of Qwen's trained merges
+    static const char *const alphabets[] = {
+        "etaoinshrdlu", "ab",         "\xE4\xB8\xAD\xE6\x96\x87\xE5\xAD\x97",
+        " \n\t",        "0123456789", "=+-*/()[]{}"};
     struct rng_seq rs;
     rng_seq_init(&rs, 11, rng_stream_id(RNG_TEST, 5, 0, 0), 0);
     struct token_ids radix = {0}, heap = {0};
@@ -226,7 +229,8 @@ static void test_radix_matches_heap(void **state) {
         size_t len = 256 + rng_seq_below(&rs, 4000);
         s.n = 0;
         for (size_t k = 0; k < len; k++)
-            text_buf_append(&s, alpha + unit * rng_seq_below(&rs, (uint32_t)(n_alpha / unit)), unit);
+            text_buf_append(&s, alpha + unit * rng_seq_below(&rs, (uint32_t)(n_alpha / unit)),
+                            unit);
         radix.n = heap.n = 0;
         tok->bpe->merges_monotone = 1;
         assert_int_equal(tokenizer_encode(tok, s.s, s.n, &radix, &e), 0);
