@@ -17,12 +17,26 @@
 
 static char tok_dir[4096];
 
+// Loads the Qwen tokenizer once for all tests; *state is NULL (tests skip)
+// when ../shared/data is missing.
 static int setup(void **state) {
-    (void)state;
     const char *shared = getenv("GRPO_SHARED");
     snprintf(tok_dir, sizeof tok_dir, "%s/data/tokenizers/qwen2.5", shared ? shared : "../shared");
+    struct tokenizer *tok = NULL;
+    struct err e;
+    if (tokenizer_load(tok_dir, &tok, &e) != 0) print_message("skipping: %s\n", e.msg);
+    *state = tok;
     return 0;
 }
+
+static int teardown(void **state) {
+    struct tokenizer *tok = *state;
+    tokenizer_destroy(&tok);
+    return tok == NULL ? 0 : -1;
+}
+
+// The shared tokenizer, mutable for test_radix_matches_heap.
+#define TOKENIZER_OR_SKIP(state) ((struct tokenizer *)(*(state) ? *(state) : (skip(), NULL)))
 
 static FILE *open_golden(void) {
     char path[4200];
@@ -31,15 +45,10 @@ static FILE *open_golden(void) {
 }
 
 static void test_golden(void **state) {
-    (void)state;
+    struct tokenizer *tok = TOKENIZER_OR_SKIP(state);
     FILE *f = open_golden();
-    if (!f) {
-        print_message("skipped: %s/golden.jsonl not found\n", tok_dir);
-        skip();
-    }
+    assert_non_null(f);
     struct err e;
-    struct tokenizer *tok = NULL;
-    assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
     assert_int_equal(tokenizer_vocab_size(tok), 151669);
     assert_int_equal(tokenizer_token_id(tok, "<|im_end|>"), 151645);
     assert_int_equal(tokenizer_specials(tok).eos, 151645); // tokenizer_config.json
@@ -73,8 +82,6 @@ static void test_golden(void **state) {
     free(line);
     token_ids_free(&ids);
     text_buf_free(&text);
-    tokenizer_destroy(&tok);
-    assert_null(tok);
     assert_int_equal(n_lines, 444);
     assert_int_equal(n_bad, 0);
     assert_int_equal(n_bad_roundtrip, 0);
@@ -83,13 +90,8 @@ static void test_golden(void **state) {
 // Invalid UTF-8 is an error naming the offset; NUL bytes and a 10 MB line
 // without a space encode correctly (they round-trip) in bounded time.
 static void test_pathological(void **state) {
-    (void)state;
-    FILE *f = open_golden();
-    if (!f) skip();
-    fclose(f);
+    struct tokenizer *tok = TOKENIZER_OR_SKIP(state);
     struct err e;
-    struct tokenizer *tok = NULL;
-    assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
     struct token_ids ids = {0};
     struct text_buf text = {0};
 
@@ -133,20 +135,14 @@ static void test_pathological(void **state) {
     assert_int_equal(tokenizer_decode(tok, out_of_range, 2, 0, &text, &e), ERR_USER);
     token_ids_free(&ids);
     text_buf_free(&text);
-    tokenizer_destroy(&tok);
 }
 
 // Random text from a mix of scripts, marks, whitespace, digits and pieces of
 // special tokens (a deterministic fuzz): decode(encode(s)) == NFC(s) always;
 // random bytes either fail as invalid UTF-8 or round-trip.
 static void test_random_roundtrip(void **state) {
-    (void)state;
-    FILE *f = open_golden();
-    if (!f) skip();
-    fclose(f);
+    struct tokenizer *tok = TOKENIZER_OR_SKIP(state);
     struct err e;
-    struct tokenizer *tok = NULL;
-    assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
     static const uint32_t pool[] = {
         'a',    'Z',     '0',     '9',      ' ',    ' ',    '\n',   '\r',   '\t',   '\'',
         '<',    '|',     '>',     '!',      '.',    0x0,    0xA0,   0x85,   0x2028, 0x3000,
@@ -202,19 +198,13 @@ static void test_random_roundtrip(void **state) {
     token_ids_free(&ids);
     text_buf_free(&text);
     text_buf_free(&s);
-    tokenizer_destroy(&tok);
 }
 
 // Long pieces go through the radix heap when merges are monotone; it must
 // give what the binary heap gives (the golden lines rarely reach it).
 static void test_radix_matches_heap(void **state) {
-    (void)state;
-    FILE *f = open_golden();
-    if (!f) skip();
-    fclose(f);
+    struct tokenizer *tok = TOKENIZER_OR_SKIP(state);
     struct err e;
-    struct tokenizer *tok = NULL;
-    assert_int_equal(tokenizer_load(tok_dir, &tok, &e), 0);
     assert_int_equal(tok->bpe->merges_monotone, 1); // true of Qwen's trained merges
     static const char *const alphabets[] = {
         "etaoinshrdlu", "ab",         "\xE4\xB8\xAD\xE6\x96\x87\xE5\xAD\x97",
@@ -242,7 +232,6 @@ static void test_radix_matches_heap(void **state) {
     token_ids_free(&radix);
     token_ids_free(&heap);
     text_buf_free(&s);
-    tokenizer_destroy(&tok);
 }
 
 int main(void) {
@@ -252,5 +241,5 @@ int main(void) {
         cmocka_unit_test(test_random_roundtrip),
         cmocka_unit_test(test_radix_matches_heap),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
