@@ -215,6 +215,17 @@ int comm_barrier(const struct comm_group *g, struct err *e) {
     return 0;
 }
 
+int comm_local_size(const struct comm_world *w) {
+    MPI_Comm local;
+    if (MPI_Comm_split_type(w->world.comm, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL, &local) !=
+        MPI_SUCCESS)
+        return 1;
+    int n = 1;
+    MPI_Comm_size(local, &n);
+    MPI_Comm_free(&local);
+    return n;
+}
+
 uint64_t comm_hash_bytes(const void *buf, size_t n_bytes) {
     const unsigned char *p = buf;
     uint64_t h = 0xcbf29ce484222325ull;

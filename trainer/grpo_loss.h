@@ -19,7 +19,7 @@
 
 struct grpo_adv_opts {
     bool std_norm;  // divide by the group std
-    int std_kind;   // enum std_kind (config.h): sample (n - 1) or population (n)
+    int std_kind;   // enum cfg_std_kind (config.h): sample (n - 1) or population (n)
     double eps;
 };
 
@@ -32,9 +32,9 @@ int grpo_advantages(float *adv, uint8_t *is_zero_var, const float *rewards, int 
 struct grpo_loss_opts {
     double clip_low, clip_high;  // ε_low, ε_high
     double kl_coef;              // β; 0 = no reference log-probs needed
-    int kl_estimator;            // enum kl_estimator
+    int kl_estimator;            // enum cfg_kl_estimator
     double entropy_coef;         // c_H
-    int loss_agg;                // enum loss_agg
+    int loss_agg;                // enum cfg_loss_agg
     double n_seqs_global;        // sequences in the optimiser step, all ranks
     double n_tokens_global;      // loss-masked tokens in the optimiser step, all ranks
     double token_sum_norm;       // T_norm of seq-mean-token-sum-norm
