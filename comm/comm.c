@@ -202,7 +202,8 @@ int comm_allreduce_sum_f64(const struct comm_group *g, double *buf, size_t n, st
 
 int comm_allreduce_max_f64(const struct comm_group *g, double *buf, size_t n, struct err *e) {
     if (g->size <= 1) return 0;
-    TRY_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_MAX, g->comm), "MPI_Allreduce");
+    TRY_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_MAX, g->comm),
+            "MPI_Allreduce");
     return 0;
 }
 

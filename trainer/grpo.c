@@ -36,7 +36,7 @@ static void buffers_free(struct grpo_buffers *b) {
 
 // Sums of a step, over all learners (one allreduce of this struct as doubles).
 struct step_sums {
-    double n_seqs, n_tokens;  // kept sequences and their response tokens (loss counts)
+    double n_seqs, n_tokens; // kept sequences and their response tokens (loss counts)
     double pg, kl, entropy, ratio, clip_low, clip_high, n_loss_tokens, loss;
     double n_zero_var_groups, n_groups;
     double resp_len_sum, resp_len_max, n_truncated, n_samples;
@@ -95,8 +95,8 @@ static int reference_logprobs(struct grpo *g, struct grpo_buffers *b, struct err
 }
 
 // One optimiser step on the batch: micro-batched forward/backward of the GRPO loss.
-static int update(struct grpo *g, struct grpo_buffers *b, const double *global, struct step_sums *sums,
-                  double *gnorm, struct err *e) {
+static int update(struct grpo *g, struct grpo_buffers *b, const double *global,
+                  struct step_sums *sums, double *gnorm, struct err *e) {
     struct run *r = g->r;
     const struct grpo_section *c = &r->cfg.grpo;
     struct grpo_loss_opts o = {.clip_low = c->clip_low,
@@ -121,7 +121,8 @@ static int update(struct grpo *g, struct grpo_buffers *b, const double *global, 
         grpo_loss(b->dlogp, c->entropy_coef != 0.0 ? b->dentropy : NULL, &st, b->logp,
                   b->logp_old + t0, r->ref ? b->logp_ref + t0 : NULL, b->entropy, pb->mask + t0, cu,
                   s1 - s0, b->adv_seq + s0, &o);
-        TRY(model_backward(r->policy, g->acts, b->dlogp, c->entropy_coef != 0.0 ? b->dentropy : NULL, e));
+        TRY(model_backward(r->policy, g->acts, b->dlogp,
+                           c->entropy_coef != 0.0 ? b->dentropy : NULL, e));
     }
     TRY(run_allreduce_grads(r, e));
     *gnorm = adamw_step(r->opt, r->policy, lr_at(&r->sched, r->step));
@@ -137,14 +138,15 @@ static int update(struct grpo *g, struct grpo_buffers *b, const double *global, 
 }
 
 // ppo_epochs passes over the learner's groups, split into mini-batches.
-static int learn(struct grpo *g, const struct scored_groups *s, struct step_sums *sums, double *gnorm,
-                 struct err *e) {
+static int learn(struct grpo *g, const struct scored_groups *s, struct step_sums *sums,
+                 double *gnorm, struct err *e) {
     struct run *r = g->r;
     const struct rollout_result *ro = &s->ro;
     int n_groups = ro->n_queries, G = ro->G;
     float *adv = xmalloc(((size_t)ro->n_samples + 1) * sizeof *adv);
     uint8_t *zero_var = xmalloc((size_t)n_groups + 1);
-    struct grpo_adv_opts ao = {.std_norm = r->cfg.grpo.std_norm, .std_kind = r->cfg.grpo.std_kind,
+    struct grpo_adv_opts ao = {.std_norm = r->cfg.grpo.std_norm,
+                               .std_kind = r->cfg.grpo.std_kind,
                                .eps = r->cfg.grpo.adv_eps};
     sums->n_zero_var_groups += grpo_advantages(adv, zero_var, s->reward, n_groups, G, &ao);
     sums->n_groups += n_groups;
@@ -161,7 +163,7 @@ static int learn(struct grpo *g, const struct scored_groups *s, struct step_sums
             for (int t = 0; t < g->buf.batch.n_tokens; t++) global[1] += g->buf.batch.mask[t];
             if (epoch == 0) sums->n_seqs += global[0], sums->n_tokens += global[1];
             TRY_FAIL(rc, comm_allreduce_sum_f64(&r->world->learners, global, 2, e));
-            if (global[0] == 0) continue;  // every group of the mini-batch had zero variance
+            if (global[0] == 0) continue; // every group of the mini-batch had zero variance
             TRY_FAIL(rc, update(g, &g->buf, global, sums, gnorm, e));
         }
     }
@@ -191,29 +193,37 @@ static void add_rollout_sums(const struct scored_groups *s, struct step_sums *su
     sums->n_samples += ro->n_samples;
 }
 
-static void log_step(struct grpo *g, const struct step_sums *s, double gnorm, const struct timer *t) {
+static void log_step(struct grpo *g, const struct step_sums *s, double gnorm,
+                     const struct timer *t) {
     struct run *r = g->r;
-    double n = s->n_samples > 0 ? s->n_samples : 1, nt = s->n_loss_tokens > 0 ? s->n_loss_tokens : 1;
+    double n = s->n_samples > 0 ? s->n_samples : 1,
+           nt = s->n_loss_tokens > 0 ? s->n_loss_tokens : 1;
     double mean = s->reward_sum / n, var = s->reward_sq / n - mean * mean;
     double total_s = t[GRPO_T_STEP].total_s;
     run_log_metrics(
         r, "reward_mean", mean, "reward_std", sqrt(var > 0 ? var : 0), "r_v_mean", s->r_v_sum / n,
-        "r_m_mean", s->r_m_sum / n, "r_overlong_mean", s->overlong_sum / n, "accuracy", s->n_correct / n,
-        "no_answer_rate", s->n_no_answer / n, "zero_var_frac", s->n_zero_var_groups / (s->n_groups ? s->n_groups : 1),
-        "kl", s->kl / nt, "entropy", s->entropy / nt, "ratio_mean", s->ratio / nt, "clip_low_frac",
-        s->clip_low / nt, "clip_high_frac", s->clip_high / nt, "pg_loss", s->pg / nt, "loss", s->loss,
-        "grad_norm", gnorm, "lr", (double)lr_at(&r->sched, r->step - 1), "resp_len_mean", s->resp_len_sum / n,
-        "resp_len_max", s->resp_len_max, "truncation_rate", s->n_truncated / n, "rollout_tokens_per_s",
+        "r_m_mean", s->r_m_sum / n, "r_overlong_mean", s->overlong_sum / n, "accuracy",
+        s->n_correct / n, "no_answer_rate", s->n_no_answer / n, "zero_var_frac",
+        s->n_zero_var_groups / (s->n_groups ? s->n_groups : 1), "kl", s->kl / nt, "entropy",
+        s->entropy / nt, "ratio_mean", s->ratio / nt, "clip_low_frac", s->clip_low / nt,
+        "clip_high_frac", s->clip_high / nt, "pg_loss", s->pg / nt, "loss", s->loss, "grad_norm",
+        gnorm, "lr", (double)lr_at(&r->sched, r->step - 1), "resp_len_mean", s->resp_len_sum / n,
+        "resp_len_max", s->resp_len_max, "truncation_rate", s->n_truncated / n,
+        "rollout_tokens_per_s",
         s->resp_len_sum / (t[GRPO_T_ROLLOUT].total_s > 0 ? t[GRPO_T_ROLLOUT].total_s : 1),
-        "train_tokens_per_s", s->n_tokens * r->cfg.grpo.ppo_epochs / (t[GRPO_T_TRAIN].total_s > 0 ? t[GRPO_T_TRAIN].total_s : 1),
+        "train_tokens_per_s",
+        s->n_tokens * r->cfg.grpo.ppo_epochs /
+            (t[GRPO_T_TRAIN].total_s > 0 ? t[GRPO_T_TRAIN].total_s : 1),
         "t_rollout", t[GRPO_T_ROLLOUT].total_s, "t_reward", t[GRPO_T_REWARD].total_s, "t_train",
         t[GRPO_T_TRAIN].total_s, "t_sync", t[GRPO_T_SYNC].total_s, "t_step", total_s, "batch_hash",
         (double)(g->batch_hash & ((1ull << 52) - 1)), (const char *)NULL);
-    if (r->world->rank == 0 && (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps)) {
+    if (r->world->rank == 0 &&
+        (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps)) {
         double eta = total_s * (double)(r->cfg.trainer.max_steps - r->step);
-        LOG_INFO("grpo step %lld/%lld  reward %.3f  acc %.3f  kl %.4f  entropy %.3f  len %.1f  %.2fs/step  eta %.0fs",
-                 (long long)r->step, (long long)r->cfg.trainer.max_steps, mean, s->n_correct / n, s->kl / nt,
-                 s->entropy / nt, s->resp_len_sum / n, total_s, eta);
+        LOG_INFO("grpo step %lld/%lld  reward %.3f  acc %.3f  kl %.4f  entropy %.3f  len %.1f  "
+                 "%.2fs/step  eta %.0fs",
+                 (long long)r->step, (long long)r->cfg.trainer.max_steps, mean, s->n_correct / n,
+                 s->kl / nt, s->entropy / nt, s->resp_len_sum / n, total_s, eta);
     }
 }
 
@@ -225,13 +235,13 @@ static int grpo_step(struct grpo *g, struct err *e) {
     struct scored_groups s = {0};
     double gnorm = 0;
     int rc;
-    TRY_FAIL(rc, grpo_collect(g, &s, e));  // rollouts + rewards, by placement
+    TRY_FAIL(rc, grpo_collect(g, &s, e)); // rollouts + rewards, by placement
     if (r->world->is_learner) {
         add_rollout_sums(&s, &sums);
         timer_start(&g->timers[GRPO_T_TRAIN]);
         TRY_FAIL(rc, learn(g, &s, &sums, &gnorm, e));
         timer_stop(&g->timers[GRPO_T_TRAIN]);
-        double max_len = sums.resp_len_max;  // a max, not a sum
+        double max_len = sums.resp_len_max; // a max, not a sum
         TRY_FAIL(rc, comm_allreduce_sum_f64(&r->world->learners, (double *)&sums, N_SUMS, e));
         TRY_FAIL(rc, comm_allreduce_max_f64(&r->world->learners, &max_len, 1, e));
         sums.resp_len_max = max_len;
@@ -241,8 +251,9 @@ static int grpo_step(struct grpo *g, struct err *e) {
     timer_stop(&g->timers[GRPO_T_STEP]);
     log_step(g, &sums, gnorm, g->timers);
     if (r->n_nonfinite >= r->cfg.trainer.max_nonfinite_steps)
-        rc = err_user(e, "%lld consecutive steps with NaN/Inf gradients: stopping (the last good "
-                         "checkpoint is intact)",
+        rc = err_user(e,
+                      "%lld consecutive steps with NaN/Inf gradients: stopping (the last good "
+                      "checkpoint is intact)",
                       (long long)r->n_nonfinite);
 fail:
     scored_groups_free(&s);
@@ -259,7 +270,8 @@ int grpo_train(struct run *r, struct err *e) {
         bool stop;
         TRY_FAIL(rc, run_should_stop(r, &stop, e));
         bool last = r->step == r->cfg.trainer.max_steps;
-        if (stop || last || (every > 0 && r->step % every == 0)) TRY_FAIL(rc, run_save_checkpoint(r, e));
+        if (stop || last || (every > 0 && r->step % every == 0))
+            TRY_FAIL(rc, run_save_checkpoint(r, e));
         if (stop) {
             LOG_WARN("stopped by a signal at step %lld (checkpoint saved)", (long long)r->step);
             break;

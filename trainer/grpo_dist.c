@@ -26,16 +26,19 @@ static int send_groups(const struct scored_groups *s, int dest, int tag, struct 
     void *buf = scored_groups_pack(s, &n);
     uint64_t n64 = n;
     int rc = MPI_Send(&n64, 1, MPI_UINT64_T, dest, TAG_SIZE + tag, MPI_COMM_WORLD);
-    if (rc == MPI_SUCCESS) rc = MPI_Send(buf, (int)n, MPI_BYTE, dest, TAG_DATA + tag, MPI_COMM_WORLD);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Send(buf, (int)n, MPI_BYTE, dest, TAG_DATA + tag, MPI_COMM_WORLD);
     free(buf);
     return rc == MPI_SUCCESS ? 0 : mpi_fail(e, "MPI_Send", rc);
 }
 
 static int recv_groups(struct scored_groups *s, int source, int tag, struct err *e) {
     uint64_t n;
-    int rc = MPI_Recv(&n, 1, MPI_UINT64_T, source, TAG_SIZE + tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    int rc =
+        MPI_Recv(&n, 1, MPI_UINT64_T, source, TAG_SIZE + tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) return mpi_fail(e, "MPI_Recv", rc);
-    if (n > (uint64_t)INT32_MAX) return err_internal(e, "scored groups message of %llu bytes", (unsigned long long)n);
+    if (n > (uint64_t)INT32_MAX)
+        return err_internal(e, "scored groups message of %llu bytes", (unsigned long long)n);
     void *buf = xmalloc(n ? n : 1);
     rc = MPI_Recv(buf, (int)n, MPI_BYTE, source, TAG_DATA + tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     int out = rc == MPI_SUCCESS ? scored_groups_unpack(s, buf, n, e) : mpi_fail(e, "MPI_Recv", rc);
@@ -51,7 +54,8 @@ int grpo_setup(struct grpo *g, struct err *e) {
     g->rows = xcalloc((size_t)cfg->grpo.queries_per_step, sizeof *g->rows);
     if (w->placement == PLACE_DISAGGREGATED) {
         int in_sync = w->rank == 0 || w->is_rollout;
-        if (MPI_Comm_split(MPI_COMM_WORLD, in_sync ? 0 : MPI_UNDEFINED, w->rank, &g->sync) != MPI_SUCCESS)
+        if (MPI_Comm_split(MPI_COMM_WORLD, in_sync ? 0 : MPI_UNDEFINED, w->rank, &g->sync) !=
+            MPI_SUCCESS)
             return err_internal(e, "MPI_Comm_split for weight sync failed");
     }
     if (w->is_learner) {
@@ -76,7 +80,8 @@ int grpo_setup(struct grpo *g, struct err *e) {
     if (w->is_reward) {
         struct reward_verifier_opts vo;
         enum cfg_answer_format fmt = cfg->data.answer_format;
-        enum reward_mode mode = fmt == ANSWER_GSM8K || fmt == ANSWER_NUMBER ? REWARD_MODE_GSM8K : REWARD_MODE_BOXED;
+        enum reward_mode mode =
+            fmt == ANSWER_GSM8K || fmt == ANSWER_NUMBER ? REWARD_MODE_GSM8K : REWARD_MODE_BOXED;
         reward_verifier_opts_default(&vo, mode);
         if (cfg->reward.last_number_fallback != TRI_AUTO)
             vo.extract.use_last_number = cfg->reward.last_number_fallback == TRI_ON;
@@ -86,7 +91,8 @@ int grpo_setup(struct grpo *g, struct err *e) {
         reward_shaping_opts_default(&g->shaping);
         g->shaping.alpha = cfg->reward.rm_alpha;
         if (cfg->reward.rm_path[0])
-            return err_user(e, "reward.rm_path: reward-model scoring is not available in grpo train yet");
+            return err_user(
+                e, "reward.rm_path: reward-model scoring is not available in grpo train yet");
     }
     size_t n_rows = r->train->n_rows;
     g->gold = xcalloc(n_rows, sizeof *g->gold);
@@ -104,7 +110,8 @@ void grpo_teardown(struct grpo *g) {
 }
 
 // Sample G responses for the global batch's queries [lo, hi).
-static int rollout_slice(struct grpo *g, size_t lo, size_t hi, struct scored_groups *out, struct err *e) {
+static int rollout_slice(struct grpo *g, size_t lo, size_t hi, struct scored_groups *out,
+                         struct err *e) {
     struct run *r = g->r;
     int n = (int)(hi - lo);
     struct rollout_query *q = xcalloc((size_t)n + 1, sizeof *q);

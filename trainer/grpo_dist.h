@@ -16,10 +16,10 @@ enum { GRPO_T_STEP, GRPO_T_SYNC, GRPO_T_ROLLOUT, GRPO_T_REWARD, GRPO_T_TRAIN, GR
 
 // Per-token arrays of one training batch (the learner's share of a step).
 struct grpo_buffers {
-    struct packed_batch batch;  // prompt + response of every kept sample
+    struct packed_batch batch; // prompt + response of every kept sample
     float *logp_old, *logp_ref, *adv_seq;
-    float *logp, *entropy, *dlogp, *dentropy;  // (micro-batch tokens)
-    int32_t *seq_of;                           // sample index of each kept sequence
+    float *logp, *entropy, *dlogp, *dentropy; // (micro-batch tokens)
+    int32_t *seq_of;                          // sample index of each kept sequence
     int cap_tokens;
 };
 
@@ -30,9 +30,9 @@ struct grpo {
     struct rollout_engine *engine;    // rollout ranks
     struct reward_verifier *verifier; // reward ranks
     struct reward_shaping_opts shaping;
-    const char **gold;                // (n_rows of the data set) gold answers
-    MPI_Comm sync;                    // disaggregated: learner 0 + rollout workers
-    uint32_t *rows;                   // (queries_per_step) the step's global batch
+    const char **gold; // (n_rows of the data set) gold answers
+    MPI_Comm sync;     // disaggregated: learner 0 + rollout workers
+    uint32_t *rows;    // (queries_per_step) the step's global batch
     uint64_t batch_hash;
     struct timer timers[GRPO_N_TIMERS];
     struct grpo_buffers buf;

@@ -46,8 +46,8 @@ static int threads_per_rank(const struct run *r) {
 static int open_tokenizer(struct run *r, struct err *e) {
     const struct tokenizer_section *t = &r->cfg.tokenizer;
     const char *spec = t->kind == CFG_TOKENIZER_BYTE ? "bytes"
-                       : t->path[0]                 ? t->path
-                                                    : r->cfg.model.path;
+                       : t->path[0]                  ? t->path
+                                                     : r->cfg.model.path;
     TRY(tokenizer_open(spec, &r->tok, e));
     const char *system = strcmp(t->system_prompt, "none") == 0 ? NULL : t->system_prompt;
     const char *format = t->chat_template == CFG_CHAT_CHATML ? "chatml" : "raw";
@@ -62,9 +62,9 @@ static int open_dataset(struct run *r, struct err *e) {
         config_where(&r->cfg, "data.train_path", where, sizeof where);
         return err_user(e, "%sdata.train_path is required for training", where);
     }
-    struct dataset_cfg dc = {.path = d->train_path,
-                             .answer_key = d->answer_key,
-                             .gold_mode = (enum gold_mode)(d->answer_format + 1)};
+    struct dataset_cfg dc = {.path = d->train_path, .answer_key = d->answer_key};
+    TRY(gold_mode_parse(config_enum_name("data", "answer_format", d->answer_format), &dc.gold_mode,
+                        e));
     if (d->question_key.n > DATASET_MAX_QUESTION_KEYS)
         return err_user(e, "data.question_key: at most %d keys", DATASET_MAX_QUESTION_KEYS);
     for (int i = 0; i < d->question_key.n; i++) dc.question_keys[i] = d->question_key.items[i];
@@ -72,7 +72,8 @@ static int open_dataset(struct run *r, struct err *e) {
     TRY(dataset_load(&dc, &r->train, e));
     size_t n = r->train->n_rows;
     if (r->mode == RUN_GRPO) {
-        TRY(prompt_set_build(r->train, d->train_path, r->tok, r->chat, d->max_prompt_tokens, &r->prompts, e));
+        TRY(prompt_set_build(r->train, d->train_path, r->tok, r->chat, d->max_prompt_tokens,
+                             &r->prompts, e));
         n = r->prompts->n_prompts;
     }
     return data_sampler_create(n, (uint64_t)r->cfg.run.seed, d->shuffle, &r->sampler, e);
@@ -139,7 +140,9 @@ static int create_optimizer(struct run *r, struct err *e) {
     return adamw_create(r->policy, &ac, &r->opt, e);
 }
 
-static const char *mode_name(enum run_mode m) { return m == RUN_SFT ? "sft" : "grpo"; }
+static const char *mode_name(enum run_mode m) {
+    return m == RUN_SFT ? "sft" : "grpo";
+}
 
 static int restore(struct run *r, const char *path, struct err *e) {
     struct h5file *f;
@@ -149,8 +152,9 @@ static int restore(struct run *r, const char *path, struct err *e) {
     int64_t step, epoch, position, nonfinite;
     TRY_FAIL(rc, h5_attr_get_str(f, "/", "mode", &mode, e));
     if (strcmp(mode, mode_name(r->mode)) != 0) {
-        rc = err_user(e, "%s: a grpo %s checkpoint cannot resume a grpo %s run (start from it with "
-                         "model.path instead)",
+        rc = err_user(e,
+                      "%s: a grpo %s checkpoint cannot resume a grpo %s run (start from it with "
+                      "model.path instead)",
                       path, mode, mode_name(r->mode));
         goto fail;
     }
@@ -164,8 +168,9 @@ static int restore(struct run *r, const char *path, struct err *e) {
         int64_t want;
         TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "reference_hash", &want, e));
         if ((uint64_t)want != r->ref_hash) {
-            rc = err_user(e, "%s: the reference model differs from the one this run started with "
-                             "(model.path or model.reference_path changed?)",
+            rc = err_user(e,
+                          "%s: the reference model differs from the one this run started with "
+                          "(model.path or model.reference_path changed?)",
                           path);
             goto fail;
         }
@@ -194,8 +199,9 @@ static int resume_or_start(struct run *r, const char *resume, struct err *e) {
         TRY(ckpt_list(r->ckpt_dir, &steps, &n, e));
         free(steps);
         if (n > 0)
-            return err_user(e, "%s already holds checkpoints: pass --resume auto to continue the run, "
-                               "or choose another run.name",
+            return err_user(e,
+                            "%s already holds checkpoints: pass --resume auto to continue the run, "
+                            "or choose another run.name",
                             r->ckpt_dir);
         return 0;
     }
@@ -274,7 +280,8 @@ void run_destroy(struct run **rp) {
     if (!r) return;
     if (r->metrics) fclose(r->metrics);
     if (r->policy)
-        alloc_free(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float), (void **)&r->comm_scratch);
+        alloc_free(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float),
+                   (void **)&r->comm_scratch);
     adamw_destroy(&r->opt);
     model_destroy(&r->ref);
     model_destroy(&r->policy);
@@ -307,7 +314,8 @@ static int write_checkpoint(struct run *r, const char *path, struct err *e) {
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "data_position", (int64_t)r->cursor.position, e));
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "nonfinite_steps", r->n_nonfinite, e));
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "seed", r->cfg.run.seed, e));
-    if (r->ref) TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "reference_hash", (int64_t)r->ref_hash, e));
+    if (r->ref)
+        TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "reference_hash", (int64_t)r->ref_hash, e));
     free(yaml);
     return ckpt_writer_commit(&w, e);
 fail:

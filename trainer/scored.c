@@ -122,7 +122,8 @@ int scored_groups_unpack(struct scored_groups *s, const void *buf, size_t n_byte
     double trailer[2];
     size_t total = sizeof h + sizeof trailer;
     for (int i = 0; i < n; i++) total += f[i].n_bytes;
-    if (total != n_bytes) return err_internal(e, "scored groups message: %zu bytes, expected %zu", n_bytes, total);
+    if (total != n_bytes)
+        return err_internal(e, "scored groups message: %zu bytes, expected %zu", n_bytes, total);
     const char *p = (const char *)buf + sizeof h;
     for (int i = 0; i < n; i++) {
         void *dst = xmalloc(f[i].n_bytes ? f[i].n_bytes : 1);
@@ -146,7 +147,8 @@ static void *dup_bytes(const void *p, size_t n) {
     return d;
 }
 
-void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *src, int q0, int q1) {
+void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *src, int q0,
+                         int q1) {
     const struct rollout_result *s = &src->ro;
     struct rollout_result *d = &dst->ro;
     memset(dst, 0, sizeof *dst);
@@ -178,8 +180,8 @@ void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *
 
 #define APPEND(field, type, n_old, n_add, from)                                                    \
     do {                                                                                           \
-        d->field = xrealloc(d->field, ((size_t)(n_old) + (size_t)(n_add)) * sizeof(type) + 1);    \
-        if (n_add) memcpy(d->field + (n_old), (from), (size_t)(n_add) * sizeof(type));            \
+        d->field = xrealloc(d->field, ((size_t)(n_old) + (size_t)(n_add)) * sizeof(type) + 1);     \
+        if (n_add) memcpy(d->field + (n_old), (from), (size_t)(n_add) * sizeof(type));             \
     } while (0)
 
 void scored_groups_append(struct scored_groups *dst, const struct scored_groups *src) {

@@ -12,11 +12,11 @@
 enum { SCORED_CORRECT = 1, SCORED_NO_ANSWER = 2, SCORED_BUDGET = 4, SCORED_HAS_RM = 8 };
 
 struct scored_groups {
-    struct rollout_result ro;  // queries, prompts, responses, log pi_old, finish reasons
-    float *reward;             // (n_samples) shaped reward r (what the learner uses)
-    float *r_m, *r_overlong;   // (n_samples) reward-model score, overlong penalty
-    uint8_t *flags;            // (n_samples) SCORED_* bits of the verdict
-    double seconds_rollout, seconds_reward;  // time the workers spent on these groups
+    struct rollout_result ro; // queries, prompts, responses, log pi_old, finish reasons
+    float *reward;            // (n_samples) shaped reward r (what the learner uses)
+    float *r_m, *r_overlong;  // (n_samples) reward-model score, overlong penalty
+    uint8_t *flags;           // (n_samples) SCORED_* bits of the verdict
+    double seconds_rollout, seconds_reward; // time the workers spent on these groups
 };
 
 void scored_groups_free(struct scored_groups *s);
@@ -32,6 +32,7 @@ void *scored_groups_pack(const struct scored_groups *s, size_t *n_bytes);
 int scored_groups_unpack(struct scored_groups *s, const void *buf, size_t n_bytes, struct err *e);
 
 // dst = queries [q0, q1) of src (a deep copy).
-void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *src, int q0, int q1);
+void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *src, int q0,
+                         int q1);
 // Append src's groups to dst (dst may be empty, zero-initialised); G must match.
 void scored_groups_append(struct scored_groups *dst, const struct scored_groups *src);
