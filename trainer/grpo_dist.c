@@ -10,6 +10,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "trainer/grpo_dist.h"
+#include "trainer/setup.h"
 
 // Tags of the point-to-point messages; the payload is a packed scored_groups.
 enum { TAG_SIZE = 1 << 20, TAG_DATA = 2 << 20 };
@@ -78,16 +79,7 @@ int grpo_setup(struct grpo *g, struct err *e) {
             rollout_plan_print(rollout_engine_plan(g->engine), &rc, stderr);
     }
     if (w->is_reward) {
-        struct reward_verifier_opts vo;
-        enum cfg_answer_format fmt = cfg->data.answer_format;
-        enum reward_mode mode =
-            fmt == ANSWER_GSM8K || fmt == ANSWER_NUMBER ? REWARD_MODE_GSM8K : REWARD_MODE_BOXED;
-        reward_verifier_opts_default(&vo, mode);
-        if (cfg->reward.last_number_fallback != TRI_AUTO)
-            vo.extract.use_last_number = cfg->reward.last_number_fallback == TRI_ON;
-        vo.equiv.rel_tol = cfg->reward.rel_tol;
-        vo.equiv.seed = (uint64_t)cfg->run.seed;
-        TRY(reward_verifier_create(&vo, &g->verifier, e));
+        TRY(trainer_make_verifier(cfg, &g->verifier, e));
         reward_shaping_opts_default(&g->shaping);
         g->shaping.alpha = cfg->reward.rm_alpha;
         if (cfg->reward.rm_path[0])

@@ -14,6 +14,7 @@
 #include "io/ckpt.h"
 #include "model/ckpt.h"
 #include "model/cpu/cpu.h"
+#include "trainer/setup.h"
 
 static int make_dir(const char *path, struct err *e) {
     char buf[2048];
@@ -44,15 +45,7 @@ static int threads_per_rank(const struct run *r) {
 }
 
 static int open_tokenizer(struct run *r, struct err *e) {
-    const struct tokenizer_section *t = &r->cfg.tokenizer;
-    const char *spec = t->kind == CFG_TOKENIZER_BYTE ? "bytes"
-                       : t->path[0]                  ? t->path
-                                                     : r->cfg.model.path;
-    TRY(tokenizer_open(spec, &r->tok, e));
-    const char *system = strcmp(t->system_prompt, "none") == 0 ? NULL : t->system_prompt;
-    const char *format = t->chat_template == CFG_CHAT_CHATML ? "chatml" : "raw";
-    if (t->chat_template == CFG_CHAT_RAW) system = NULL;
-    return chat_template_create(r->tok, format, system, &r->chat, e);
+    return trainer_open_tokenizer(&r->cfg, &r->tok, &r->chat, e);
 }
 
 static int open_dataset(struct run *r, struct err *e) {
