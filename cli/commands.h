@@ -16,6 +16,7 @@ int cmd_inspect(int argc, char **argv, struct err *e);
 int cmd_logprobs(int argc, char **argv, struct err *e);
 int cmd_convert(int argc, char **argv, struct err *e);
 int cmd_tokenize(int argc, char **argv, struct err *e);
+int cmd_generate(int argc, char **argv, struct err *e);
 
 // Shared argument helpers for the subcommands.
 

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"logprobs", "per-token log-probabilities and entropies of token sequences", cmd_logprobs},
     {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
     {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
+    {"generate", "sample responses with the rollout engine (JSON lines)", cmd_generate},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
     {0},
 };
