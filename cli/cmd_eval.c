@@ -10,6 +10,7 @@
 #include "model/ckpt.h"
 #include "model/cpu/cpu.h"
 #include "trainer/eval.h"
+#include "trainer/setup.h"
 
 static const char usage[] =
     "usage: grpo eval EXP.yaml [--set section.key=value ...] [options]\n"

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "trainer/grpo.h"
 #include "trainer/sft.h"
 
 static const char usage[] =
