@@ -101,7 +101,12 @@ void *scored_groups_pack(const struct scored_groups *s, size_t *n_bytes) {
     memcpy(p, h, sizeof h);
     p += sizeof h;
     for (int i = 0; i < n; i++) {
-        if (f[i].n_bytes) memcpy(p, *(void **)f[i].p, f[i].n_bytes);
+        // Groups not scored yet (rollout -> reward) travel with zero rewards.
+        void *src = *(void **)f[i].p;
+        if (f[i].n_bytes && src)
+            memcpy(p, src, f[i].n_bytes);
+        else if (f[i].n_bytes)
+            memset(p, 0, f[i].n_bytes);
         p += f[i].n_bytes;
     }
     memcpy(p, trailer, sizeof trailer);
