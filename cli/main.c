@@ -12,7 +12,14 @@
 
 // One line per subcommand, in the order of design.md §4; ended by {0}.
 static const struct command commands[] = {
+    {"train", "train a policy with GRPO from an experiment config", cmd_train},
+    {"sft", "supervised fine-tuning on (prompt, response) pairs", cmd_sft},
     {"verify", "check answers against gold answers (JSON lines)", cmd_verify},
+    {"logprobs", "per-token log-probabilities and entropies of token sequences", cmd_logprobs},
+    {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
+    {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
+    {"inspect", "list what a checkpoint holds", cmd_inspect},
+    {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
     {0},
 };
 
@@ -20,8 +27,10 @@ static void print_usage(FILE *f) {
     fprintf(f, "usage: grpo <command> [options]\n\ncommands:\n");
     for (const struct command *c = commands; c->name; c++)
         fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\n'grpo <command> --help' describes a command; 'grpo --version' the build.\n"
-               "exit status: 0 success, 1 user error (bad config, data, checkpoint), 2 internal error\n");
+    fprintf(
+        f,
+        "\n'grpo <command> --help' describes a command; 'grpo --version' the build.\n"
+        "exit status: 0 success, 1 user error (bad config, data, checkpoint), 2 internal error\n");
 }
 
 static void print_version(void) {

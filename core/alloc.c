@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t round_up(size_t n) { return (n + ALLOC_ALIGN - 1) / ALLOC_ALIGN * ALLOC_ALIGN; }
+static size_t round_up(size_t n) {
+    return (n + ALLOC_ALIGN - 1) / ALLOC_ALIGN * ALLOC_ALIGN;
+}
 
 void *alloc_aligned(struct mem_ledger *ledger, enum mem_tag tag, size_t n_bytes) {
     size_t n = round_up(n_bytes ? n_bytes : 1);
-    if (n < n_bytes) return NULL;  // overflow
+    if (n < n_bytes) return NULL; // overflow
     void *p = aligned_alloc(ALLOC_ALIGN, n);
     if (!p) return NULL;
     memset(p, 0, n);
@@ -35,6 +37,6 @@ size_t mem_ledger_total(const struct mem_ledger *ledger) {
 
 const char *mem_tag_name(enum mem_tag tag) {
     static const char *const names[MEM_TAG_COUNT] = {"params",   "grads",   "moments", "acts",
-                                                      "kv_cache", "rollout", "comm",    "other"};
+                                                     "kv_cache", "rollout", "comm",    "other"};
     return (unsigned)tag < MEM_TAG_COUNT ? names[tag] : "?";
 }

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define ALLOC_ALIGN 64  // a cache line, and the width of an AVX-512 register
+#define ALLOC_ALIGN 64 // a cache line, and the width of an AVX-512 register
 
 enum mem_tag {
     MEM_PARAMS,
@@ -23,8 +23,8 @@ enum mem_tag {
 };
 
 struct mem_ledger {
-    size_t n_bytes[MEM_TAG_COUNT];  // live bytes per tag
-    size_t peak_bytes;              // peak of the sum over tags
+    size_t n_bytes[MEM_TAG_COUNT]; // live bytes per tag
+    size_t peak_bytes;             // peak of the sum over tags
 };
 
 // Zero-filled, ALLOC_ALIGN-aligned block of n_bytes (rounded up to the

@@ -18,8 +18,8 @@ enum { ERR_OK = 0, ERR_USER = -1, ERR_INTERNAL = -2 };
 #define ERR_MSG_MAX 1024
 
 struct err {
-    int code;               // ERR_OK, ERR_USER or ERR_INTERNAL
-    char msg[ERR_MSG_MAX];  // one line, no trailing newline
+    int code;              // ERR_OK, ERR_USER or ERR_INTERNAL
+    char msg[ERR_MSG_MAX]; // one line, no trailing newline
 };
 
 // Set e (may be NULL) and return ERR_USER / ERR_INTERNAL.

@@ -20,9 +20,13 @@ void log_init(int rank, enum log_level level) {
     log_state.t0 = time_now_s();
 }
 
-enum log_level log_get_level(void) { return log_state.level; }
+enum log_level log_get_level(void) {
+    return log_state.level;
+}
 
-bool log_enabled(enum log_level level) { return level >= log_state.level; }
+bool log_enabled(enum log_level level) {
+    return level >= log_state.level;
+}
 
 const char *log_level_name(enum log_level level) {
     return (unsigned)level < 4 ? level_names[level] : "?";

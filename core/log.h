@@ -22,6 +22,6 @@ int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level level);
 
 #define LOG_DEBUG(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define LOG_INFO(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define LOG_WARN(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define LOG_INFO(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define LOG_WARN(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define LOG_ERROR(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -56,7 +56,9 @@ uint64_t rng_stream_id(uint64_t purpose, uint64_t a, uint64_t b, uint64_t c) {
     return splitmix64(h ^ c);
 }
 
-float rng_u32_to_unit_f32(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+float rng_u32_to_unit_f32(uint32_t x) {
+    return (float)(x >> 8) * (1.0f / 16777216.0f);
+}
 
 double rng_u64_to_unit_f64(uint32_t hi, uint32_t lo) {
     uint64_t x = ((uint64_t)hi << 32 | lo) >> 11;
@@ -78,7 +80,9 @@ uint32_t rng_seq_u32(struct rng_seq *s) {
     return s->block[s->n_used++];
 }
 
-float rng_seq_unit_f32(struct rng_seq *s) { return rng_u32_to_unit_f32(rng_seq_u32(s)); }
+float rng_seq_unit_f32(struct rng_seq *s) {
+    return rng_u32_to_unit_f32(rng_seq_u32(s));
+}
 
 uint32_t rng_seq_below(struct rng_seq *s, uint32_t n) {
     uint64_t m = (uint64_t)rng_seq_u32(s) * n;
@@ -95,7 +99,7 @@ uint32_t rng_seq_below(struct rng_seq *s, uint32_t n) {
 
 double rng_seq_normal(struct rng_seq *s) {
     uint32_t a = rng_seq_u32(s), b = rng_seq_u32(s), c = rng_seq_u32(s), d = rng_seq_u32(s);
-    double u1 = 1.0 - rng_u64_to_unit_f64(a, b);  // (0, 1]: log is finite
+    double u1 = 1.0 - rng_u64_to_unit_f64(a, b); // (0, 1]: log is finite
     double u2 = rng_u64_to_unit_f64(c, d);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }

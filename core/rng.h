@@ -20,12 +20,12 @@ void rng(uint32_t out[4], uint64_t seed, uint64_t stream, uint64_t counter);
 
 // Purposes, the first component of every stream id.
 enum rng_purpose {
-    RNG_INIT = 1,      // parameter initialisation
-    RNG_SHUFFLE = 2,   // data order per epoch
-    RNG_SAMPLE = 3,    // token sampling in rollouts
-    RNG_VERIFY = 4,    // random evaluation points of the math verifier
-    RNG_DROPOUT = 5,   // reserved
-    RNG_TEST = 99,     // tests
+    RNG_INIT = 1,    // parameter initialisation
+    RNG_SHUFFLE = 2, // data order per epoch
+    RNG_SAMPLE = 3,  // token sampling in rollouts
+    RNG_VERIFY = 4,  // random evaluation points of the math verifier
+    RNG_DROPOUT = 5, // reserved
+    RNG_TEST = 99,   // tests
 };
 
 // A 64-bit stream id from a purpose and up to three indices (SplitMix64
@@ -34,15 +34,15 @@ enum rng_purpose {
 uint64_t rng_stream_id(uint64_t purpose, uint64_t a, uint64_t b, uint64_t c);
 
 // Conversions of random words.
-float rng_u32_to_unit_f32(uint32_t x);                 // uniform in [0, 1), 24 bits
-double rng_u64_to_unit_f64(uint32_t hi, uint32_t lo);  // uniform in [0, 1), 53 bits
+float rng_u32_to_unit_f32(uint32_t x);                // uniform in [0, 1), 24 bits
+double rng_u64_to_unit_f64(uint32_t hi, uint32_t lo); // uniform in [0, 1), 53 bits
 
 // A sequential reader over one stream, for bulk draws (initialisation,
 // shuffling). Its whole state is these fields, so it can be checkpointed.
 struct rng_seq {
-    uint64_t seed, stream, counter;  // counter of the next block
+    uint64_t seed, stream, counter; // counter of the next block
     uint32_t block[4];
-    int n_used;                      // words of block already consumed (4 = empty)
+    int n_used; // words of block already consumed (4 = empty)
 };
 
 void rng_seq_init(struct rng_seq *s, uint64_t seed, uint64_t stream, uint64_t counter);

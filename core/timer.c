@@ -15,7 +15,9 @@ void timer_reset(struct timer *t) {
     t->n_laps = 0;
 }
 
-void timer_start(struct timer *t) { t->started_s = time_now_s(); }
+void timer_start(struct timer *t) {
+    t->started_s = time_now_s();
+}
 
 double timer_stop(struct timer *t) {
     if (t->started_s < 0) return 0.0;

@@ -5,8 +5,8 @@
 double time_now_s(void);
 
 struct timer {
-    double started_s;  // time of the last timer_start, < 0 when stopped
-    double total_s;    // accumulated over all start/stop pairs
+    double started_s; // time of the last timer_start, < 0 when stopped
+    double total_s;   // accumulated over all start/stop pairs
     long n_laps;
 };
 

@@ -12,7 +12,7 @@ extern "C" int cuda_probe(struct cuda_info *info, char *msg, size_t msg_size) {
     int n = 0;
     cudaError_t rc = cudaGetDeviceCount(&n);
     if (rc == cudaErrorNoDevice || rc == cudaErrorInsufficientDriver) {
-        cudaGetLastError();  // clear the sticky error: no GPU is a normal state
+        cudaGetLastError(); // clear the sticky error: no GPU is a normal state
         return 0;
     }
     if (rc != cudaSuccess) {

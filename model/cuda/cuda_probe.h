@@ -10,8 +10,8 @@ extern "C" {
 #endif
 
 struct cuda_info {
-    int n_devices;       // 0 when no GPU is visible (not an error)
-    char name[256];      // device 0
+    int n_devices;  // 0 when no GPU is visible (not an error)
+    char name[256]; // device 0
     int cc_major, cc_minor;
     size_t n_bytes_total;
     int runtime_version; // CUDA runtime, e.g. 13000

@@ -82,12 +82,12 @@ static void test_distributions(void **state) {
     assert_true(fabs(su / n - 0.5) < 0.006);
     assert_true(fabs(sn / n) < 0.02);
     assert_true(fabs(sn2 / n - 1.0) < 0.03);
-    for (int k = 0; k < 10; k++) assert_true(abs(counts[k] - n / 10) < 600);  // sd ~95
+    for (int k = 0; k < 10; k++) assert_true(abs(counts[k] - n / 10) < 600); // sd ~95
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_philox_kat),        cmocka_unit_test(test_rng_layout),
+        cmocka_unit_test(test_philox_kat),         cmocka_unit_test(test_rng_layout),
         cmocka_unit_test(test_seq_matches_direct), cmocka_unit_test(test_stream_ids_differ),
         cmocka_unit_test(test_distributions),
     };

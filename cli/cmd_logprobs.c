@@ -1,0 +1,49 @@
+// grpo logprobs --model DIR|CKPT.h5: per-token log-probabilities and entropies (JSONL).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "model/ckpt.h"
+#include "model/cpu/cpu.h"
+#include "model/logprobs.h"
+
+static const char usage[] =
+    "usage: grpo logprobs --model DIR|CKPT.h5 [--threads N] < IN.jsonl > OUT.jsonl\n"
+    "\n"
+    "Reads one JSON object {\"ids\": [...]} per line and writes {\"logprobs\": [...],\n"
+    "\"entropy\": [...]} per line: logprobs[i] = log p(ids[i+1] | ids[0..i]) and entropy[i]\n"
+    "the entropy (nats) of that next-token distribution, both one shorter than ids.\n"
+    "\n"
+    "  --model PATH   a Hugging Face directory (config.json + *.safetensors) or a grpo\n"
+    "                 checkpoint (.h5)\n"
+    "  --threads N    CPU threads (default: OMP_NUM_THREADS, else all cores)\n";
+
+int cmd_logprobs(int argc, char **argv, struct err *e) {
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    const char *model_path = NULL;
+    int n_threads = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            model_path = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            n_threads = atoi(argv[++i]);
+        else
+            return err_user(e, "logprobs: unexpected argument '%s' (see 'grpo logprobs --help')",
+                            argv[i]);
+    }
+    if (!model_path) return err_user(e, "logprobs: --model is required");
+    struct backend *be = NULL;
+    struct model *m = NULL;
+    int rc = 0;
+    TRY_FAIL(rc, backend_cpu_create(n_threads, &be, e));
+    TRY_FAIL(rc, model_load_path(model_path, be, NULL, &m, e));
+    rc = model_logprobs_jsonl(m, stdin, "stdin", stdout, e);
+fail:
+    model_destroy(&m);
+    backend_cpu_destroy(&be);
+    return rc;
+}

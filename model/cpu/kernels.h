@@ -1,0 +1,44 @@
+// Plain C CPU kernels (the reference implementation every backend is checked against).
+// Signatures match struct backend_ops; see model/backend.h for the math.
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/backend.h"
+
+void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+              const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc);
+void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens,
+                           int N, int C);
+void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
+                            int N, int C);
+void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w,
+                         int N, int C, float eps);
+void cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, const float *x,
+                          const float *w, const float *rstd, int N, int C);
+void cpu_bias_forward(void *ctx, float *out, const float *bias, int N, int M, int ld);
+void cpu_bias_backward(void *ctx, float *dbias, const float *dout, int N, int M, int ld);
+void cpu_rope_forward(void *ctx, float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
+                      float theta);
+void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D,
+                       int ld, float theta);
+void cpu_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
+                           const int32_t *cu_seqlens, int B, int H, int Hkv, int D);
+void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,
+                            const float *qkv, const float *lse, const int32_t *cu_seqlens, int B,
+                            int H, int Hkv, int D);
+void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
+                         int layer, const int32_t *cu_new, const int32_t *start, int B, int H);
+void cpu_swiglu_forward(void *ctx, float *out, const float *gu, int N, int F);
+void cpu_swiglu_backward(void *ctx, float *dgu, const float *dout, const float *gu, int N, int F);
+void cpu_add(void *ctx, float *y, const float *x, size_t n);
+void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
+                          const float *logits, const int32_t *targets, int n, int V);
+void cpu_logsoftmax_backward(void *ctx, float *logits, const int32_t *targets,
+                             const float *g_logprob, const float *g_entropy, const float *lse,
+                             const float *entropy, int n, int V);
+double cpu_sumsq(void *ctx, const float *x, size_t n);
+void cpu_adamw(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr,
+               float b1, float b2, float eps, float wd, float bc1, float bc2, float grad_scale);

@@ -1,0 +1,47 @@
+// Log-softmax statistics of LM-head rows without keeping probabilities:
+//   lse = log sum_k exp z_k,  logprob = z_target - lse,  entropy = lse - sum_k p_k z_k.
+// Backward (in place on the logits): with log p_k = z_k - lse,
+//   dz_k = g_lp (1[k = target] - p_k) - g_ent p_k (log p_k + entropy).
+#include <math.h>
+
+#include "model/cpu/kernels.h"
+
+void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
+                          const float *logits, const int32_t *targets, int n, int V) {
+    (void)ctx;
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < n; r++) {
+        const float *z = logits + (size_t)r * V;
+        float mx = -INFINITY;
+        for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
+        double s = 0, sz = 0;  // double: V up to 152k terms
+        for (int k = 0; k < V; k++) {
+            double ek = exp((double)(z[k] - mx));
+            s += ek;
+            sz += ek * (z[k] - mx);
+        }
+        float l = mx + (float)log(s);
+        lse[r] = l;
+        entropy[r] = (float)(log(s) - sz / s);
+        logprob[r] = targets && targets[r] >= 0 ? z[targets[r]] - l : 0.0f;
+    }
+}
+
+void cpu_logsoftmax_backward(void *ctx, float *logits, const int32_t *targets,
+                             const float *g_logprob, const float *g_entropy, const float *lse,
+                             const float *entropy, int n, int V) {
+    (void)ctx;
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < n; r++) {
+        float *z = logits + (size_t)r * V;
+        float glp = g_logprob ? g_logprob[r] : 0.0f, gh = g_entropy ? g_entropy[r] : 0.0f;
+        int tgt = targets ? targets[r] : -1;
+        if (tgt < 0) glp = 0;
+        float l = lse[r], h = entropy[r];
+        for (int k = 0; k < V; k++) {
+            float lp = z[k] - l, p = expf(lp);
+            z[k] = -glp * p - gh * p * (lp + h);
+        }
+        if (tgt >= 0) z[tgt] += glp;
+    }
+}
