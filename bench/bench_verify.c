@@ -56,9 +56,17 @@ static void load(struct workload *w, const char *dir, const char *file, const ch
             if (is_gsm8k) {
                 const char *h = strstr(s, "####");
                 if (h) add(w, s, h + 5);
-            } else if (!strstr(s, "\\boxed")) {
-                snprintf(buf, sizeof buf, "so the answer is \\boxed{%s}.", s);
-                add(w, buf, s);
+            } else {  // a solution (MinervaMath) stands for its last \boxed{}
+                struct reward_extract_opts ex;
+                reward_extract_opts_default(&ex, REWARD_MODE_BOXED);
+                size_t start = 0, len = strlen(s);
+                if (strstr(s, "\\boxed") &&
+                    reward_extract_answer(s, len, &ex, &start, &len) != REWARD_SOURCE_BOXED)
+                    len = 0;
+                char gold[4096];
+                snprintf(gold, sizeof gold, "%.*s", (int)len, s + start);
+                snprintf(buf, sizeof buf, "so the answer is \\boxed{%s}.", gold);
+                if (len) add(w, buf, gold);
             }
         }
         cJSON_Delete(row);
@@ -102,7 +110,7 @@ int main(int argc, char **argv) {
     double seconds = argc > 2 ? atof(argv[2]) : 1.0;
     struct workload gsm = {0}, math = {0};
     load(&gsm, dir, "gsm8k.test.jsonl", "answer", 1);
-    load(&math, dir, "minerva_math.test.jsonl", "solution", 0);  // solutions hold \boxed: skipped
+    load(&math, dir, "minerva_math.test.jsonl", "solution", 0);
     load(&math, dir, "olympiadbench.test.jsonl", "final_answer", 0);
     load(&math, dir, "college_math.test.jsonl", "answer", 0);
     load(&math, dir, "gaokao2023en.test.jsonl", "answer", 0);

@@ -127,6 +127,7 @@ static int parse_expr(struct parser *ps);
 static int parse_unary(struct parser *ps);
 static int parse_power(struct parser *ps);
 static int parse_atom(struct parser *ps);
+static bool read_name_suffix(struct parser *ps, char *name, size_t *len);
 
 static bool enter(struct parser *ps) {
     if (++ps->depth > ps->p->max_depth) {
@@ -159,6 +160,8 @@ static int parse_number(struct parser *ps, bool *is_integer) {
         *is_integer = false;
         ps->i++;
         while (isdigit(peek(ps))) ps->i++;
+    } else if (peek(ps) == '.' && !isalnum(peek_at(ps, 1)) && peek_at(ps, 1) != '.') {
+        ps->i++;  // "1./3": a number written with its decimal point
     }
     int c = peek(ps);
     if (c == 'e' || c == 'E') {
@@ -222,13 +225,14 @@ static int parse_sup(struct parser *ps) {
 // Does an atom (implicit multiplication's right factor) start at i?
 static bool starts_atom(const struct parser *ps) {
     int c = peek(ps);
-    if (isalnum(c) || c == '(' || c == '{' || c == '.') return c != '.' || isdigit(peek_at(ps, 1));
+    if (isalnum(c) || c == '(' || c == '[' || c == '{' || c == '.')
+        return c != '.' || isdigit(peek_at(ps, 1));
     if (c == '|') return ps->abs_depth == 0;
     if (c != '\\') return false;
     size_t len = cmd_len(ps);
     const char *name = ps->s + ps->i + 1;
     static const char *const atoms[] = {"frac", "sqrt", "pi", "infty", "binom", "dbinom",
-                                        "tbinom", "lvert", "vert", NULL};
+                                        "tbinom", "lvert", "vert", "lfloor", "lceil", NULL};
     for (const char *const *a = atoms; *a; a++)
         if (strlen(*a) == len && memcmp(*a, name, len) == 0) return true;
     return lookup_func(name, len) >= 0 || is_greek(name, len);
@@ -341,8 +345,77 @@ static int parse_command(struct parser *ps) {
     }
     int func = lookup_func(name, len);
     if (func >= 0) return parse_function(ps, func);
-    if (is_greek(name, len)) return var_node(ps, name, len);
+    if (is_greek(name, len)) {
+        char var[EXPR_VAR_NAME_MAX];
+        if (len >= EXPR_VAR_NAME_MAX) return fail(ps, EXPR_SYNTAX);
+        memcpy(var, name, len);
+        if (!read_name_suffix(ps, var, &len)) return fail(ps, EXPR_SYNTAX);
+        return var_node(ps, var, len);
+    }
+    bool is_floor = len == 6 && memcmp(name, "lfloor", 6) == 0;
+    if (is_floor || (len == 5 && memcmp(name, "lceil", 5) == 0)) {
+        int e = parse_expr(ps);
+        skip_ws(ps);
+        if (e < 0) return -1;
+        if (!is_cmd(ps, is_floor ? "rfloor" : "rceil")) return fail(ps, EXPR_SYNTAX);
+        ps->i += is_floor ? 7 : 6;
+        int f = node(ps, EN_FUNC, e, -1);
+        if (f >= 0) ps->p->nodes[f].func = is_floor ? EF_FLOOR : EF_CEIL;
+        return f;
+    }
     return fail(ps, EXPR_SYNTAX);
+}
+
+// The rest of a variable's name after its letter or Greek command: a
+// subscript (x_1, x_{12}, \rho_{0}) and primes (y', y^{\prime}), all part
+// of the name. Returns false on a malformed or too long name.
+static bool read_name_suffix(struct parser *ps, char *name, size_t *len) {
+    size_t n = *len;
+    if (peek(ps) == '_') {
+        ps->i++;
+        name[n++] = '_';
+        if (peek(ps) == '{') {
+            ps->i++;
+            while (ps->i < ps->n && peek(ps) != '}') {
+                int c = peek(ps);
+                if (c == '{' || n >= EXPR_VAR_NAME_MAX - 2) return false;
+                if (c != ' ' && c != '\x01' && c != '\x02') name[n++] = (char)c;
+                ps->i++;
+            }
+            if (peek(ps) != '}') return false;
+            ps->i++;
+        } else if (isalnum(peek(ps))) {
+            name[n++] = ps->s[ps->i++];
+        } else {
+            return false;
+        }
+    }
+    for (;;) {
+        if (peek(ps) == '\'' && n < EXPR_VAR_NAME_MAX - 1) {
+            name[n++] = ps->s[ps->i++];
+            continue;
+        }
+        // ^{\prime}, ^{\prime\prime}, ^\prime
+        struct parser t = *ps;
+        if (peek(&t) != '^') break;
+        t.i++;
+        skip_ws(&t);
+        bool is_braced = peek(&t) == '{';
+        if (is_braced) t.i++;
+        int n_primes = 0;
+        for (skip_ws(&t); is_cmd(&t, "prime"); skip_ws(&t)) {
+            t.i += 6;
+            n_primes++;
+            if (!is_braced) break;
+        }
+        if (n_primes == 0 || (is_braced && peek(&t) != '}')) break;
+        if (is_braced) t.i++;
+        if (n + (size_t)n_primes >= EXPR_VAR_NAME_MAX) return false;
+        while (n_primes-- > 0) name[n++] = '\'';
+        ps->i = t.i;
+    }
+    *len = n;
+    return true;
 }
 
 // A letter: a plain function name, a constant, or a one-letter variable with
@@ -365,30 +438,9 @@ static int parse_letters(struct parser *ps) {
     char name[EXPR_VAR_NAME_MAX];
     size_t len = 0;
     name[len++] = ps->s[ps->i++];
-    bool has_sub = false;
-    if (peek(ps) == '_') {  // x_1, x_{12}: the subscript is part of the name
-        has_sub = true;
-        ps->i++;
-        name[len++] = '_';
-        if (peek(ps) == '{') {
-            ps->i++;
-            while (ps->i < ps->n && peek(ps) != '}') {
-                int c = peek(ps);
-                if (c == '{' || len >= EXPR_VAR_NAME_MAX - 2) return fail(ps, EXPR_SYNTAX);
-                if (c != ' ') name[len++] = (char)c;
-                ps->i++;
-            }
-            if (peek(ps) != '}') return fail(ps, EXPR_SYNTAX);
-            ps->i++;
-        } else if (isalnum(peek(ps))) {
-            name[len++] = ps->s[ps->i++];
-        } else {
-            return fail(ps, EXPR_SYNTAX);
-        }
-    }
-    while (peek(ps) == '\'' && len < EXPR_VAR_NAME_MAX - 1) name[len++] = ps->s[ps->i++];
-    if (len == 1 && !has_sub && name[0] == 'e') return node(ps, EN_E, -1, -1);
-    if (len == 1 && !has_sub && name[0] == 'i') return node(ps, EN_I, -1, -1);
+    if (!read_name_suffix(ps, name, &len)) return fail(ps, EXPR_SYNTAX);
+    if (len == 1 && name[0] == 'e') return node(ps, EN_E, -1, -1);
+    if (len == 1 && name[0] == 'i') return node(ps, EN_I, -1, -1);
     return var_node(ps, name, len);
 }
 
@@ -407,6 +459,8 @@ static int parse_atom(struct parser *ps) {
         e = parse_group(ps, ')');
     } else if (c == '{') {
         e = parse_group(ps, '}');
+    } else if (c == '[') {
+        e = parse_group(ps, ']');
     } else if (c == '|' && ps->abs_depth == 0) {
         ps->i++;
         ps->abs_depth++;
@@ -527,7 +581,11 @@ static bool is_real(double complex z) { return cimag(z) == 0; }
 
 // -0 imaginary parts (from negating a real) would select the other side of a
 // branch cut in csqrt/clog/cpow: a real number is real.
-static double complex real_if_real(double complex z) { return cimag(z) == 0 ? CMPLX(creal(z), 0.0) : z; }
+static double complex real_if_real(double complex z) {
+    if (cimag(z) != 0) return z;
+    double complex r = creal(z);  // a real converted to complex has a +0 imaginary part
+    return r;
+}
 
 static double complex eval_func(int func, double complex z) {
     z = real_if_real(z);
@@ -552,6 +610,8 @@ static double complex eval_func(int func, double complex z) {
         if (x >= 0 && func == EF_SQRT) return sqrt(x);
         if (fabs(x) <= 1 && func == EF_ASIN) return asin(x);
         if (fabs(x) <= 1 && func == EF_ACOS) return acos(x);
+        if (func == EF_FLOOR) return floor(x);
+        if (func == EF_CEIL) return ceil(x);
     }
     switch (func) {
     case EF_SIN: return csin(z);
@@ -570,7 +630,7 @@ static double complex eval_func(int func, double complex z) {
     case EF_LOG10: return z == 0 ? -INFINITY : clog(z) / log(10.0);
     case EF_EXP: return cexp(z);
     case EF_SQRT: return csqrt(z);
-    default: return NAN;
+    default: return NAN;  // floor, ceil of a non-real
     }
 }
 

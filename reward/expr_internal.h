@@ -34,7 +34,7 @@ enum enode_kind {
 enum efunc {
     EF_SIN, EF_COS, EF_TAN, EF_COT, EF_SEC, EF_CSC,
     EF_ASIN, EF_ACOS, EF_ATAN, EF_SINH, EF_COSH, EF_TANH,
-    EF_LN, EF_LOG10, EF_EXP, EF_SQRT,
+    EF_LN, EF_LOG10, EF_EXP, EF_SQRT, EF_FLOOR, EF_CEIL,
 };
 
 struct enode {
