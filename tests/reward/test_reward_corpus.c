@@ -1,6 +1,8 @@
-// Replays the fuzz corpus of the verifier (tests/reward/corpus/: seeds and the
-// reproducers of every crash found) through the fuzz harness, so that each
-// stays fixed in the ordinary unit suite (and under ASan/UBSan in CI).
+// Replays the fuzz corpus of the verifier through the fuzz harness, so that
+// each input stays fixed in the ordinary unit suite (and under ASan/UBSan in
+// CI): tests/reward/corpus/ holds the seeds and the reproducers of every crash
+// found, one file each; tests/reward/corpus.hex the minimised corpus of fuzz
+// runs, one input a line in hex.
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,8 +36,29 @@ static void test_corpus(void **state) {
         n_files++;
     }
     closedir(d);
-    printf("%d corpus inputs replayed\n", n_files);
+    snprintf(path, sizeof path, "%s/tests/reward/corpus.hex", root);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int n_lines = 0;
+    static uint8_t bytes[1 << 16];
+    while ((n = getline(&line, &cap, f)) > 0) {
+        size_t m = 0;
+        for (ssize_t k = 0; k + 1 < n && m < sizeof bytes; k += 2) {
+            unsigned v;
+            if (sscanf(line + k, "%2x", &v) != 1) break;
+            bytes[m++] = (uint8_t)v;
+        }
+        LLVMFuzzerTestOneInput(bytes, m);
+        n_lines++;
+    }
+    free(line);
+    fclose(f);
+    printf("%d corpus files and %d packed inputs replayed\n", n_files, n_lines);
     assert_true(n_files >= 10);
+    assert_true(n_lines >= 100);
 }
 
 int main(void) {

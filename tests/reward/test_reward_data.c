@@ -2,7 +2,9 @@
 // \boxed{}, must verify against itself; every GSM8K solution against its own
 // "#### N"; and every gold must equal itself through the parsers (the text
 // shortcut off), which exercises normalisation, structures and evaluation on
-// real notation. Rates and failures are printed; floors are asserted.
+// real notation; and each gold against the previous row's, which must be
+// wrong unless the two are the same answer. Rates and failures are printed;
+// floors are asserted.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +26,9 @@
 #define VERIFY_FLOOR 0.99
 #define STRUCTURAL_FLOOR 0.97
 #define MAX_FAILURES_SHOWN 12
+// Neighbouring golds that differ as text but are the same answer ("0.5" and
+// "\frac12") are rare; every one found is printed for review.
+#define NEIGHBOUR_EQUAL_MAX 0.01
 
 enum gold_kind { GOLD_HASHES, GOLD_LAST_BOXED, GOLD_FIRST_OF_LIST, GOLD_STRING_OR_NUMBER };
 
@@ -84,8 +89,20 @@ static bool row_gold(const cJSON *row, const struct dataset *d, char *buf, size_
     return true;
 }
 
+// Equal ignoring spaces and '$'.
+static bool same_text(const char *a, const char *b) {
+    for (;;) {
+        while (*a == ' ' || *a == '$') a++;
+        while (*b == ' ' || *b == '$') b++;
+        if (*a != *b) return false;
+        if (!*a) return true;
+        a++, b++;
+    }
+}
+
 struct tally {
     int n_rows, n_gold, n_verified, n_structural, n_solution, n_solution_ok, n_text;
+    int n_pairs, n_pairs_equal;  // neighbouring golds with different text
 };
 
 static void check_file(struct reward_verifier *v, struct reward_equiv *q, const char *dir,
@@ -97,7 +114,7 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         printf("%-26s missing, skipped\n", d->file);
         return;
     }
-    char *line = NULL, gold[8192], response[8300];
+    char *line = NULL, gold[8192], response[8300], prev[8192] = "";
     size_t cap = 0;
     int n_shown = 0;
     while (getline(&line, &cap, f) > 0) {
@@ -126,6 +143,18 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
             printf("  %s row %d: gold '%.80s': verify %s (%s), structural %s (%s)\n", d->file,
                    t->n_rows, gold, vd.is_correct ? "ok" : "FAIL", vd.reason,
                    is_self ? "ok" : "FAIL", why);
+        // a wrong answer must stay wrong: the previous row's gold, where the
+        // two differ as text, is (nearly always) a different answer
+        if (prev[0] && !same_text(prev, gold)) {
+            snprintf(response, sizeof response, "\\boxed{%s}", prev);
+            reward_verify(v, response, strlen(response), gold, strlen(gold), NULL, &vd);
+            t->n_pairs++;
+            t->n_pairs_equal += vd.is_correct;
+            if (vd.is_correct)
+                printf("  %s row %d: previous gold '%.60s' equals '%.60s' (%s)\n", d->file,
+                       t->n_rows, prev, gold, vd.reason);
+        }
+        snprintf(prev, sizeof prev, "%s", gold);
         if (d->kind == GOLD_HASHES) {  // the whole worked solution, GSM8K style
             const cJSON *sol = cJSON_GetObjectItemCaseSensitive(row, d->key);
             struct reward_extract_opts ex;
@@ -164,12 +193,14 @@ static void test_real_data(void **state) {
         printf("%-26s rows %5d  golds %5d  self-verify %.4f  structural %.4f  text leaves %.4f",
                datasets[k].file, t.n_rows, t.n_gold, verified, structural,
                (double)t.n_text / t.n_gold);
+        printf("  neighbours equal %d/%d", t.n_pairs_equal, t.n_pairs);
         if (t.n_solution) printf("  solutions %d/%d", t.n_solution_ok, t.n_solution);
         printf("\n");
         assert_true(t.n_gold >= t.n_rows * 0.99);
         assert_true(verified >= VERIFY_FLOOR);
         assert_true(structural >= STRUCTURAL_FLOOR);
         assert_int_equal(t.n_solution_ok, t.n_solution);  // every GSM8K solution
+        assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);
     }
     reward_equiv_destroy(&q);
     reward_verifier_destroy(&v);
