@@ -3,6 +3,7 @@
 // compared by value; constants with rel_tol (exactly, 1e-9, when the gold is
 // an integer), expressions with variables at random points, all positive,
 // then also at negative points where both sides are real.
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,10 +175,11 @@ static int child(const struct reward_equiv *q, int k, int n) {
     return c;
 }
 
-// "x = 5" stands for 5 when the left side is a bare name: x, y_1, f(x).
+// "x = 5" stands for 5 when the left side is a bare name: x, y_1, f(x) (not
+// "2x = 4").
 static bool is_short_lhs(const struct reward_equiv *q, int k) {
     const struct item *it = &q->items[k];
-    if (it->len <= 2) return true;
+    if (it->len <= 2 && isalpha((unsigned char)it->text[0])) return true;  // x, y', f1
     if (it->kind == IT_EXPR && q->pool.nodes[it->root].kind == EN_VAR) return true;
     return it->len >= 4 && it->len <= 8 && ((it->text[0] | 32) >= 'a' && (it->text[0] | 32) <= 'z') &&
            it->text[1] == '(' && it->text[it->len - 1] == ')';

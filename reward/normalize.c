@@ -195,16 +195,18 @@ static size_t strip_trailing_punct(const char *s, size_t n) {
     }
 }
 
-// The word "and" between answers is a list separator.
+// The words "and" and "or" between answers are list separators.
 static size_t replace_and(char *s, size_t n) {
     size_t w = 0;
     for (size_t i = 0; i < n;) {
-        bool is_word = i + 3 <= n && memcmp(s + i, "and", 3) == 0 &&
-                       (i == 0 || !isalpha((unsigned char)s[i - 1])) &&
-                       (i + 3 == n || !isalpha((unsigned char)s[i + 3]));
+        size_t m = i + 3 <= n && memcmp(s + i, "and", 3) == 0  ? 3
+                   : i + 2 <= n && memcmp(s + i, "or", 2) == 0 ? 2
+                                                               : 0;
+        bool is_word = m > 0 && (i == 0 || !isalpha((unsigned char)s[i - 1])) &&
+                       (i + m == n || !isalpha((unsigned char)s[i + m]));
         if (is_word) {
             s[w++] = ',';
-            i += 3;
+            i += m;
         } else {
             s[w++] = s[i++];
         }
