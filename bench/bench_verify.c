@@ -56,7 +56,7 @@ static void load(struct workload *w, const char *dir, const char *file, const ch
             if (is_gsm8k) {
                 const char *h = strstr(s, "####");
                 if (h) add(w, s, h + 5);
-            } else {  // a solution (MinervaMath) stands for its last \boxed{}
+            } else { // a solution (MinervaMath) stands for its last \boxed{}
                 struct reward_extract_opts ex;
                 reward_extract_opts_default(&ex, REWARD_MODE_BOXED);
                 size_t start = 0, len = strlen(s);

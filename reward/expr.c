@@ -18,9 +18,9 @@ struct parser {
     struct expr_pool *p;
     const char *s;
     size_t n, i;
-    int depth;      // recursion depth of the parser itself
-    int status;     // first error, EXPR_OK while none
-    int abs_depth;  // inside |...|: a '|' closes instead of opening
+    int depth;     // recursion depth of the parser itself
+    int status;    // first error, EXPR_OK while none
+    int abs_depth; // inside |...|: a '|' closes instead of opening
 };
 
 void expr_pool_reset(struct expr_pool *p) {
@@ -52,7 +52,9 @@ static int num_node(struct parser *ps, double v) {
     return k;
 }
 
-static int peek(const struct parser *ps) { return ps->i < ps->n ? (unsigned char)ps->s[ps->i] : 0; }
+static int peek(const struct parser *ps) {
+    return ps->i < ps->n ? (unsigned char)ps->s[ps->i] : 0;
+}
 static int peek_at(const struct parser *ps, size_t k) {
     return ps->i + k < ps->n ? (unsigned char)ps->s[ps->i + k] : 0;
 }
@@ -78,22 +80,25 @@ static bool is_cmd(const struct parser *ps, const char *name) {
     return len == strlen(name) && memcmp(ps->s + ps->i + 1, name, len) == 0;
 }
 
-struct named { const char *name; int func; };
+struct named {
+    const char *name;
+    int func;
+};
 
 // Functions, with backslash or written plainly.
 static const struct named funcs[] = {
-    {"sin", EF_SIN},     {"cos", EF_COS},     {"tan", EF_TAN},       {"cot", EF_COT},
-    {"sec", EF_SEC},     {"csc", EF_CSC},     {"arcsin", EF_ASIN},   {"arccos", EF_ACOS},
-    {"arctan", EF_ATAN}, {"sinh", EF_SINH},   {"cosh", EF_COSH},     {"tanh", EF_TANH},
-    {"ln", EF_LN},       {"log", EF_LOG10},   {"exp", EF_EXP},       {"sqrt", EF_SQRT},
-    {"tg", EF_TAN},      {"ctg", EF_COT},     {"lg", EF_LOG10},      {NULL, 0},
+    {"sin", EF_SIN},     {"cos", EF_COS},   {"tan", EF_TAN},     {"cot", EF_COT},
+    {"sec", EF_SEC},     {"csc", EF_CSC},   {"arcsin", EF_ASIN}, {"arccos", EF_ACOS},
+    {"arctan", EF_ATAN}, {"sinh", EF_SINH}, {"cosh", EF_COSH},   {"tanh", EF_TANH},
+    {"ln", EF_LN},       {"log", EF_LOG10}, {"exp", EF_EXP},     {"sqrt", EF_SQRT},
+    {"tg", EF_TAN},      {"ctg", EF_COT},   {"lg", EF_LOG10},    {NULL, 0},
 };
 
 static const char *const greek[] = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
-    "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
-    "Sigma", "Phi", "Psi", "Omega", NULL,
+    "alpha",    "beta",    "gamma", "delta",  "epsilon", "varepsilon", "zeta",  "eta",   "theta",
+    "vartheta", "iota",    "kappa", "lambda", "mu",      "nu",         "xi",    "rho",   "sigma",
+    "tau",      "upsilon", "phi",   "varphi", "chi",     "psi",        "omega", "Gamma", "Delta",
+    "Theta",    "Lambda",  "Xi",    "Sigma",  "Phi",     "Psi",        "Omega", NULL,
 };
 
 static int lookup_func(const char *s, size_t len) {
@@ -161,7 +166,7 @@ static int parse_number(struct parser *ps, bool *is_integer) {
         ps->i++;
         while (isdigit(peek(ps))) ps->i++;
     } else if (peek(ps) == '.' && !isalnum(peek_at(ps, 1)) && peek_at(ps, 1) != '.') {
-        ps->i++;  // "1./3": a number written with its decimal point
+        ps->i++; // "1./3": a number written with its decimal point
     }
     int c = peek(ps);
     if (c == 'e' || c == 'E') {
@@ -231,7 +236,7 @@ static bool starts_atom(const struct parser *ps) {
     if (c != '\\') return false;
     size_t len = cmd_len(ps);
     const char *name = ps->s + ps->i + 1;
-    static const char *const atoms[] = {"frac", "sqrt", "pi", "infty", "binom", "dbinom",
+    static const char *const atoms[] = {"frac",   "sqrt",  "pi",   "infty",  "binom", "dbinom",
                                         "tbinom", "lvert", "vert", "lfloor", "lceil", NULL};
     for (const char *const *a = atoms; *a; a++)
         if (strlen(*a) == len && memcmp(*a, name, len) == 0) return true;
@@ -253,7 +258,7 @@ static int parse_function(struct parser *ps, int func) {
         const struct enode *pw = &ps->p->nodes[power];
         bool is_minus_one = pw->kind == EN_NEG && ps->p->nodes[pw->a].kind == EN_NUM &&
                             ps->p->nodes[pw->a].num == 1;
-        if (is_minus_one && func <= EF_TAN) {  // sin^{-1} is arcsin
+        if (is_minus_one && func <= EF_TAN) { // sin^{-1} is arcsin
             func = func == EF_SIN ? EF_ASIN : func == EF_COS ? EF_ACOS : EF_ATAN;
             power = -1;
         }
@@ -270,7 +275,7 @@ static int parse_function(struct parser *ps, int func) {
         arg = parse_group(ps, ')');
     } else if (peek(ps) == '{') {
         arg = parse_group(ps, '}');
-    } else {  // \sin 2x: the product of the following factors, up to the next function
+    } else { // \sin 2x: the product of the following factors, up to the next function
         arg = parse_power(ps);
         for (skip_ws(ps); arg >= 0 && starts_atom(ps) && !starts_function(ps); skip_ws(ps))
             arg = node(ps, EN_MUL, arg, parse_power(ps));
@@ -308,7 +313,7 @@ static bool simple_frac_follows(const struct parser *ps) {
 static int parse_command(struct parser *ps) {
     size_t len = cmd_len(ps);
     const char *name = ps->s + ps->i + 1;
-    if (len == 0) return fail(ps, EXPR_SYNTAX);  // \{ \\ \, ...: not arithmetic
+    if (len == 0) return fail(ps, EXPR_SYNTAX); // \{ \\ \, ...: not arithmetic
     ps->i += 1 + len;
     if (len == 4 && memcmp(name, "frac", 4) == 0) {
         int a = parse_arg(ps);
@@ -577,13 +582,15 @@ int expr_parse(struct expr_pool *p, const char *s, size_t n, int *root) {
 
 // ---- evaluation ----
 
-static bool is_real(double complex z) { return cimag(z) == 0; }
+static bool is_real(double complex z) {
+    return cimag(z) == 0;
+}
 
 // -0 imaginary parts (from negating a real) would select the other side of a
 // branch cut in csqrt/clog/cpow: a real number is real.
 static double complex real_if_real(double complex z) {
     if (cimag(z) != 0) return z;
-    double complex r = creal(z);  // a real converted to complex has a +0 imaginary part
+    double complex r = creal(z); // a real converted to complex has a +0 imaginary part
     return r;
 }
 
@@ -592,18 +599,30 @@ static double complex eval_func(int func, double complex z) {
     double x = creal(z);
     if (is_real(z)) {
         switch (func) {
-        case EF_SIN: return sin(x);
-        case EF_COS: return cos(x);
-        case EF_TAN: return tan(x);
-        case EF_COT: return 1 / tan(x);
-        case EF_SEC: return 1 / cos(x);
-        case EF_CSC: return 1 / sin(x);
-        case EF_ATAN: return atan(x);
-        case EF_SINH: return sinh(x);
-        case EF_COSH: return cosh(x);
-        case EF_TANH: return tanh(x);
-        case EF_EXP: return exp(x);
-        default: break;
+        case EF_SIN:
+            return sin(x);
+        case EF_COS:
+            return cos(x);
+        case EF_TAN:
+            return tan(x);
+        case EF_COT:
+            return 1 / tan(x);
+        case EF_SEC:
+            return 1 / cos(x);
+        case EF_CSC:
+            return 1 / sin(x);
+        case EF_ATAN:
+            return atan(x);
+        case EF_SINH:
+            return sinh(x);
+        case EF_COSH:
+            return cosh(x);
+        case EF_TANH:
+            return tanh(x);
+        case EF_EXP:
+            return exp(x);
+        default:
+            break;
         }
         if (x > 0 && func == EF_LN) return log(x);
         if (x > 0 && func == EF_LOG10) return log10(x);
@@ -614,23 +633,40 @@ static double complex eval_func(int func, double complex z) {
         if (func == EF_CEIL) return ceil(x);
     }
     switch (func) {
-    case EF_SIN: return csin(z);
-    case EF_COS: return ccos(z);
-    case EF_TAN: return ctan(z);
-    case EF_COT: return 1 / ctan(z);
-    case EF_SEC: return 1 / ccos(z);
-    case EF_CSC: return 1 / csin(z);
-    case EF_ASIN: return casin(z);
-    case EF_ACOS: return cacos(z);
-    case EF_ATAN: return catan(z);
-    case EF_SINH: return csinh(z);
-    case EF_COSH: return ccosh(z);
-    case EF_TANH: return ctanh(z);
-    case EF_LN: return z == 0 ? -INFINITY : clog(z);
-    case EF_LOG10: return z == 0 ? -INFINITY : clog(z) / log(10.0);
-    case EF_EXP: return cexp(z);
-    case EF_SQRT: return csqrt(z);
-    default: return NAN;  // floor, ceil of a non-real
+    case EF_SIN:
+        return csin(z);
+    case EF_COS:
+        return ccos(z);
+    case EF_TAN:
+        return ctan(z);
+    case EF_COT:
+        return 1 / ctan(z);
+    case EF_SEC:
+        return 1 / ccos(z);
+    case EF_CSC:
+        return 1 / csin(z);
+    case EF_ASIN:
+        return casin(z);
+    case EF_ACOS:
+        return cacos(z);
+    case EF_ATAN:
+        return catan(z);
+    case EF_SINH:
+        return csinh(z);
+    case EF_COSH:
+        return ccosh(z);
+    case EF_TANH:
+        return ctanh(z);
+    case EF_LN:
+        return z == 0 ? -INFINITY : clog(z);
+    case EF_LOG10:
+        return z == 0 ? -INFINITY : clog(z) / log(10.0);
+    case EF_EXP:
+        return cexp(z);
+    case EF_SQRT:
+        return csqrt(z);
+    default:
+        return NAN; // floor, ceil of a non-real
     }
 }
 
@@ -648,7 +684,7 @@ static double complex eval_pow(double complex b, double complex x) {
 static double complex eval_fact(double complex z) {
     if (!is_real(z)) return NAN;
     double x = creal(z);
-    if (x > 170) return INFINITY;  // 171! overflows a double
+    if (x > 170) return INFINITY; // 171! overflows a double
     if (x == floor(x)) {
         if (x < 0) return NAN;
         double f = 1;
@@ -674,7 +710,7 @@ static double complex eval_binom(double complex nz, double complex kz) {
 static double complex eval_root(double complex idx, double complex x) {
     if (is_real(idx) && is_real(x)) {
         double n = creal(idx), v = creal(x);
-        if (v < 0 && n == floor(n) && fmod(n, 2) != 0) return -pow(-v, 1 / n);  // odd root
+        if (v < 0 && n == floor(n) && fmod(n, 2) != 0) return -pow(-v, 1 / n); // odd root
         if (v >= 0) return pow(v, 1 / n);
     }
     return eval_pow(x, 1 / idx);
@@ -684,34 +720,54 @@ double complex expr_eval(const struct expr_pool *p, int k, const double complex 
                          bool percent_is_identity) {
     const struct enode *e = &p->nodes[k];
     switch (e->kind) {
-    case EN_NUM: return e->num;
-    case EN_VAR: return vars[e->a];
-    case EN_PI: return M_PI;
-    case EN_E: return M_E;
-    case EN_I: return I;
-    case EN_INF: return INFINITY;
-    case EN_NEG: return -expr_eval(p, e->a, vars, percent_is_identity);
-    case EN_FUNC: return eval_func(e->func, expr_eval(p, e->a, vars, percent_is_identity));
-    case EN_FACT: return eval_fact(expr_eval(p, e->a, vars, percent_is_identity));
-    case EN_ABS: return cabs(expr_eval(p, e->a, vars, percent_is_identity));
+    case EN_NUM:
+        return e->num;
+    case EN_VAR:
+        return vars[e->a];
+    case EN_PI:
+        return M_PI;
+    case EN_E:
+        return M_E;
+    case EN_I:
+        return I;
+    case EN_INF:
+        return INFINITY;
+    case EN_NEG:
+        return -expr_eval(p, e->a, vars, percent_is_identity);
+    case EN_FUNC:
+        return eval_func(e->func, expr_eval(p, e->a, vars, percent_is_identity));
+    case EN_FACT:
+        return eval_fact(expr_eval(p, e->a, vars, percent_is_identity));
+    case EN_ABS:
+        return cabs(expr_eval(p, e->a, vars, percent_is_identity));
     case EN_PERCENT: {
         double complex a = expr_eval(p, e->a, vars, percent_is_identity);
         return percent_is_identity ? a : a / 100;
     }
-    default: break;
+    default:
+        break;
     }
     double complex a = expr_eval(p, e->a, vars, percent_is_identity);
     double complex b = expr_eval(p, e->b, vars, percent_is_identity);
     switch (e->kind) {
-    case EN_ADD: return a + b;
-    case EN_SUB: return a - b;
-    case EN_MUL: return a * b;
-    case EN_DIV: return b == 0 ? (a == 0 ? NAN : INFINITY) : a / b;
-    case EN_POW: return eval_pow(a, b);
-    case EN_ROOT: return eval_root(a, b);
-    case EN_LOGB: return eval_func(EF_LN, b) / eval_func(EF_LN, a);
-    case EN_BINOM: return eval_binom(a, b);
-    default: return NAN;
+    case EN_ADD:
+        return a + b;
+    case EN_SUB:
+        return a - b;
+    case EN_MUL:
+        return a * b;
+    case EN_DIV:
+        return b == 0 ? (a == 0 ? NAN : INFINITY) : a / b;
+    case EN_POW:
+        return eval_pow(a, b);
+    case EN_ROOT:
+        return eval_root(a, b);
+    case EN_LOGB:
+        return eval_func(EF_LN, b) / eval_func(EF_LN, a);
+    case EN_BINOM:
+        return eval_binom(a, b);
+    default:
+        return NAN;
     }
 }
 

@@ -8,7 +8,7 @@
 
 // Markers put around the content of \text{}, \mathrm{} and friends, so that
 // unit words can be recognised later; parsers read them as spaces.
-#define NORM_TEXT_OPEN '\x01'
+#define NORM_TEXT_OPEN  '\x01'
 #define NORM_TEXT_CLOSE '\x02'
 
 // Maximum brace nesting normalisation follows (deeper input is refused).

@@ -62,17 +62,20 @@ static double sigmoid(double x) {
 
 double reward_shape(const struct reward_shaping_opts *o, double r_v, const double *r_m) {
     if (!r_m) return r_v;
-    double m = isnan(*r_m) ? 0 : *r_m;  // a broken score must not poison its group
+    double m = isnan(*r_m) ? 0 : *r_m; // a broken score must not poison its group
     switch (o->mode) {
-    case REWARD_SHAPING_RM: return m;
+    case REWARD_SHAPING_RM:
+        return m;
     case REWARD_SHAPING_QWEN: {
         double x = fmax(-SIGMOID_ARG_MAX, fmin(SIGMOID_ARG_MAX, o->alpha * m));
         // sigmoid(x) + (r_v - 1), with sigmoid(x) - 1 written -sigmoid(-x) so that
         // a wrong answer stays < 0 < any correct one in floating point
         return r_v >= 1 ? sigmoid(x) + (r_v - 1) : -sigmoid(-x) + r_v;
     }
-    case REWARD_SHAPING_WEIGHTED: return o->w_v * r_v + o->w_m * m;
-    default: return r_v;
+    case REWARD_SHAPING_WEIGHTED:
+        return o->w_v * r_v + o->w_m * m;
+    default:
+        return r_v;
     }
 }
 

@@ -12,7 +12,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static struct reward_verifier *v;  // made once: creation is not what is fuzzed
+    static struct reward_verifier *v; // made once: creation is not what is fuzzed
     if (!v) {
         struct reward_verifier_opts o;
         reward_verifier_opts_default(&o, REWARD_MODE_BOXED);

@@ -23,8 +23,8 @@
 // golds that are not answers (a handful of empty or prose golds); the
 // structural self-comparison may lose golds written in prose or notation we
 // read as text that is not comparable to itself (none known; kept as a margin).
-#define VERIFY_FLOOR 0.99
-#define STRUCTURAL_FLOOR 0.97
+#define VERIFY_FLOOR       0.99
+#define STRUCTURAL_FLOOR   0.97
 #define MAX_FAILURES_SHOWN 12
 // Neighbouring golds that differ as text but are the same answer ("0.5" and
 // "\frac12") are rare; every one found is printed for review.
@@ -35,18 +35,19 @@ enum gold_kind { GOLD_HASHES, GOLD_LAST_BOXED, GOLD_FIRST_OF_LIST, GOLD_STRING_O
 struct dataset {
     const char *file, *key;
     enum gold_kind kind;
+    const char *solution_key; // a worked solution to verify against the gold, or NULL
 };
 
 static const struct dataset datasets[] = {
-    {"gsm8k.test.jsonl", "answer", GOLD_HASHES},
-    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED},
-    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST},
-    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER},
+    {"gsm8k.test.jsonl", "answer", GOLD_HASHES, "answer"},
+    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED, NULL},
+    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST, NULL},
+    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, "solution"},
+    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER, NULL},
 };
 
 static char *data_dir(void) {
@@ -102,7 +103,7 @@ static bool same_text(const char *a, const char *b) {
 
 struct tally {
     int n_rows, n_gold, n_verified, n_structural, n_solution, n_solution_ok, n_text;
-    int n_pairs, n_pairs_equal;  // neighbouring golds with different text
+    int n_pairs, n_pairs_equal; // neighbouring golds with different text
 };
 
 static void check_file(struct reward_verifier *v, struct reward_equiv *q, const char *dir,
@@ -135,7 +136,7 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         bool is_self = equiv_check(q, gold, strlen(gold), gold, strlen(gold), false, &why) ==
                        REWARD_EQUIV_EQUAL;
         t->n_structural += is_self;
-        bool has_text = false;  // a leaf read as text: notation the parsers do not evaluate
+        bool has_text = false; // a leaf read as text: notation the parsers do not evaluate
         for (int k = 0; k < q->n_items; k++) has_text |= q->items[k].kind == IT_TEXT;
         t->n_text += has_text;
         if (has_text && getenv("SHOW_TEXT")) printf("  text: %s\n", gold);
@@ -155,14 +156,21 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
                        t->n_rows, prev, gold, vd.reason);
         }
         snprintf(prev, sizeof prev, "%s", gold);
-        if (d->kind == GOLD_HASHES) {  // the whole worked solution, GSM8K style
-            const cJSON *sol = cJSON_GetObjectItemCaseSensitive(row, d->key);
+        const cJSON *sol =
+            d->solution_key ? cJSON_GetObjectItemCaseSensitive(row, d->solution_key) : NULL;
+        if (cJSON_IsString(sol)) { // the worked solution (GSM8K: with its "####")
             struct reward_extract_opts ex;
-            reward_extract_opts_default(&ex, REWARD_MODE_GSM8K);
+            reward_extract_opts_default(&ex, d->kind == GOLD_HASHES ? REWARD_MODE_GSM8K
+                                                                    : REWARD_MODE_BOXED);
             reward_verify(v, sol->valuestring, strlen(sol->valuestring), gold, strlen(gold), &ex,
                           &vd);
             t->n_solution++;
             t->n_solution_ok += vd.is_correct;
+            if (!vd.is_correct)
+                printf("  %s row %d: solution '...%.60s' vs gold '%s': %s\n", d->file, t->n_rows,
+                       sol->valuestring +
+                           (strlen(sol->valuestring) > 60 ? strlen(sol->valuestring) - 60 : 0),
+                       gold, vd.reason);
         }
         cJSON_Delete(row);
     }
@@ -199,7 +207,9 @@ static void test_real_data(void **state) {
         assert_true(t.n_gold >= t.n_rows * 0.99);
         assert_true(verified >= VERIFY_FLOOR);
         assert_true(structural >= STRUCTURAL_FLOOR);
-        assert_int_equal(t.n_solution_ok, t.n_solution);  // every GSM8K solution
+        // every GSM8K solution; AIME 2024 has one solution without a final answer
+        // (row 1 ends "... $180 + 24 = 204$. -sepehr2010", no \boxed{})
+        assert_true(t.n_solution_ok >= t.n_solution - (t.n_solution > 0 && t.n_solution < 100));
         assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);
     }
     reward_equiv_destroy(&q);

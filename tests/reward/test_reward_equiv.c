@@ -14,7 +14,7 @@
 
 struct equiv_case {
     const char *answer, *gold;
-    int expected;  // 1 equal, 0 different
+    int expected; // 1 equal, 0 different
 };
 
 static const struct equiv_case cases[] = {
@@ -257,7 +257,8 @@ static const struct equiv_case cases[] = {
     {"x = 2, y = 3", "y=3, x=2", 1},
     {"x = 2, y = 3", "x=3, y=2", 0},
     // ---- matrices ----
-    {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}", 1},
+    {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}",
+     1},
     {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\4&3\\end{pmatrix}", 0},
     {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}", 0},
     {"\\begin{pmatrix}\\frac12\\\\1\\end{pmatrix}", "\\begin{pmatrix}0.5\\\\1\\end{pmatrix}", 1},
@@ -284,11 +285,11 @@ static void test_equiv_table(void **state) {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const struct equiv_case *c = &cases[k];
         const char *reason;
-        enum reward_equiv_result r = reward_equiv_check(q, c->answer, strlen(c->answer), c->gold,
-                                                        strlen(c->gold), &reason);
+        enum reward_equiv_result r =
+            reward_equiv_check(q, c->answer, strlen(c->answer), c->gold, strlen(c->gold), &reason);
         if ((r == REWARD_EQUIV_EQUAL) != c->expected) {
-            printf("case %zu: '%s' vs gold '%s': expected %s, got %s (%s)\n", k, c->answer,
-                   c->gold, c->expected ? "equal" : "different",
+            printf("case %zu: '%s' vs gold '%s': expected %s, got %s (%s)\n", k, c->answer, c->gold,
+                   c->expected ? "equal" : "different",
                    r == REWARD_EQUIV_EQUAL ? "equal" : "different", reason);
             n_wrong++;
         }
