@@ -1,4 +1,4 @@
-// Expression parser and evaluator of the verifier. Input is an answer already
+// Expression parser of the verifier (evaluation: reward/expr_eval.c). Input is an answer already
 // normalised by reward/normalize.c (math delimiters, \left/\right, spacing and
 // \text{} removed; \cdot, \times as '*'; \div as '/'). Grammar, loosest first:
 //   expr := term (('+'|'-') term)*        term := unary (('*'|'/'|juxtaposition) unary)*
