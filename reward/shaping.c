@@ -35,8 +35,8 @@ const char *reward_shaping_mode_name(enum reward_shaping_mode mode) {
 
 int reward_shaping_opts_check(const struct reward_shaping_opts *o, struct err *e) {
     if ((unsigned)o->mode >= 4) return err_user(e, "reward.shaping: unknown mode %d", (int)o->mode);
-    if (!(o->alpha > 0) || !isfinite(o->alpha))
-        return err_user(e, "reward.alpha '%g' must be a positive number", o->alpha);
+    if (!(o->alpha >= 0) || !isfinite(o->alpha))
+        return err_user(e, "reward.rm_alpha '%g' must be a number >= 0", o->alpha);
     if (!isfinite(o->w_v) || !isfinite(o->w_m))
         return err_user(e, "reward weights '%g', '%g' must be finite", o->w_v, o->w_m);
     if (o->has_overlong_penalty) {

@@ -230,7 +230,7 @@ static void test_shaping_modes(void **state) {
     enum reward_shaping_mode m;
     assert_true(reward_shaping_mode_parse("qwen", &m) && m == REWARD_SHAPING_QWEN);
     assert_false(reward_shaping_mode_parse("sigmoid", &m));
-    o.alpha = 0;
+    o.alpha = -1;
     assert_int_equal(reward_shaping_opts_check(&o, &e), ERR_USER);
 }
 
