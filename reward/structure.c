@@ -314,7 +314,16 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         if (add_child(q, k, &last, equiv_parse_item(q, rhs, n_rhs, depth + 1)) < 0) return -1;
         return k;
     }
-    if (has_sep(s, n, SEP_REL)) return new_item(q, IT_TEXT, s, n);
+    size_t rel = find_sep(s, n, 0, SEP_REL, &len);
+    if (rel < n) {  // x \in [0, 1) is [0, 1); other relations are text
+        const char *lhs = s;
+        size_t n_lhs = rel;
+        trim(&lhs, &n_lhs);
+        bool is_in = len == 3 && memcmp(s + rel, "\\in", 3) == 0;
+        if (is_in && n_lhs >= 1 && n_lhs <= 2 && isalpha((unsigned char)lhs[0]))
+            return equiv_parse_item(q, s + rel + 3, n - rel - 3, depth + 1);
+        return new_item(q, IT_TEXT, s, n);
+    }
     if (has_sep(s, n, SEP_PM)) return expand_pm(q, s, n, depth);
     if (name_is(s, n, "\\emptyset")) return new_item(q, IT_SET, s, n);
     if (starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n)) {
