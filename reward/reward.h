@@ -42,6 +42,8 @@ struct reward_verdict {
     const char *reason; // static string: "equal numbers", "no answer", "budget exceeded: ..."
 };
 
+// A verifier owns the scratch of its checks: one per thread (it is not shared;
+// reward_verify never allocates).
 struct reward_verifier;
 
 int reward_verifier_create(const struct reward_verifier_opts *opts, struct reward_verifier **out,
