@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
     {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
+    {"plot", "draw a run's metrics as an SVG", cmd_plot},
     {0},
 };
 
