@@ -29,7 +29,8 @@ static int parse_u64(const char *s, const char *name, uint64_t *out, struct err 
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-') return err_user(e, "data: %s '%s' is not a non-negative integer", name, s);
+    if (!*s || *end || errno || s[0] == '-')
+        return err_user(e, "data: %s '%s' is not a non-negative integer", name, s);
     *out = v;
     return 0;
 }
@@ -39,12 +40,18 @@ static int synth_arith(int argc, char **argv, struct err *e) {
     struct synth_arith_cfg cfg = {.seed = 0, .ops = "+"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!val) return err_user(e, "data synth-arith: option '%s' needs a value (see --help)", arg);
-        if (strcmp(arg, "--n") == 0) TRY(parse_u64(val, "--n", &n, e));
-        else if (strcmp(arg, "--seed") == 0) TRY(parse_u64(val, "--seed", &cfg.seed, e));
-        else if (strcmp(arg, "--digits") == 0) TRY(parse_u64(val, "--digits", &digits, e));
-        else if (strcmp(arg, "--ops") == 0) cfg.ops = val;
-        else return err_user(e, "data synth-arith: unknown option '%s' (see --help)", arg);
+        if (!val)
+            return err_user(e, "data synth-arith: option '%s' needs a value (see --help)", arg);
+        if (strcmp(arg, "--n") == 0)
+            TRY(parse_u64(val, "--n", &n, e));
+        else if (strcmp(arg, "--seed") == 0)
+            TRY(parse_u64(val, "--seed", &cfg.seed, e));
+        else if (strcmp(arg, "--digits") == 0)
+            TRY(parse_u64(val, "--digits", &digits, e));
+        else if (strcmp(arg, "--ops") == 0)
+            cfg.ops = val;
+        else
+            return err_user(e, "data synth-arith: unknown option '%s' (see --help)", arg);
         i++;
     }
     if (digits > SYNTH_MAX_DIGITS)
@@ -56,7 +63,8 @@ static int synth_arith(int argc, char **argv, struct err *e) {
         struct synth_problem p;
         synth_arith_problem(&cfg, i, &p);
         // Only the solution holds a character JSON escapes: the backslash of \boxed.
-        printf("{\"id\":%" PRIu64 ",\"question\":\"%s\",\"prompt\":\"%s\",\"answer\":\"%s\",\"solution\":\"",
+        printf("{\"id\":%" PRIu64
+               ",\"question\":\"%s\",\"prompt\":\"%s\",\"answer\":\"%s\",\"solution\":\"",
                i, p.question, p.question, p.answer);
         for (const char *c = p.solution; *c; c++) {
             if (*c == '\\') putchar('\\');

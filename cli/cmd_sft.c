@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "trainer/grpo.h"
 #include "trainer/sft.h"
 
 static const char usage[] =
@@ -49,7 +50,7 @@ int cli_run_experiment(int argc, char **argv, int mode, struct err *e) {
     signal(SIGTERM, on_signal);
     TRY_FAIL(rc, run_create(&cfg, (enum run_mode)mode, args.resume, world, &r, e));
     r->stop_requested = &stop_requested;
-    rc = mode == RUN_SFT ? sft_train(r, e) : err_internal(e, "grpo train: the GRPO loop is not built yet");
+    rc = mode == RUN_SFT ? sft_train(r, e) : grpo_train(r, e);
 fail:
     run_destroy(&r);
     config_destroy(&cfg);

@@ -19,6 +19,8 @@ int cmd_convert(int argc, char **argv, struct err *e);
 int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_tokenize(int argc, char **argv, struct err *e);
 int cmd_data(int argc, char **argv, struct err *e);
+int cmd_generate(int argc, char **argv, struct err *e);
+int cmd_eval(int argc, char **argv, struct err *e);
 int cmd_plot(int argc, char **argv, struct err *e);
 
 // Shared argument helpers for the subcommands.

@@ -200,6 +200,13 @@ int comm_allreduce_sum_f64(const struct comm_group *g, double *buf, size_t n, st
     return rc;
 }
 
+int comm_allreduce_max_f64(const struct comm_group *g, double *buf, size_t n, struct err *e) {
+    if (g->size <= 1) return 0;
+    TRY_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_MAX, g->comm),
+            "MPI_Allreduce");
+    return 0;
+}
+
 int comm_bcast_f32(const struct comm_group *g, float *buf, size_t n, int root, struct err *e) {
     if (g->size <= 1) return 0;
     for (size_t off = 0; off < n; off += SEGMENT_ELEMS) {

@@ -173,6 +173,10 @@ char *config_to_yaml(const struct config *cfg);
 void config_copy(struct config *dst, const struct config *src);
 void config_destroy(struct config *cfg);
 
+// The name of value of an enum key ("data", "answer_format", 1 -> "gsm8k");
+// "?" when the key is not an enum or the value is out of range.
+const char *config_enum_name(const char *section, const char *key, int value);
+
 // "file:line:col: " (or "--set k=v: ") prefix for an error about a field,
 // given its "section.key". Writes "" when the field is unknown.
 void config_where(const struct config *cfg, const char *section_key, char *buf, size_t n);

@@ -37,7 +37,7 @@ int prompt_set_build(const struct dataset *d, const char *path, const struct tok
     if (p->n_skipped_long)
         LOG_WARN("%s: skipped %zu of %zu prompts longer than %lld tokens", path, p->n_skipped_long,
                  d->n_rows, (long long)max_prompt_tokens);
-    p->ids = all.ids;  // the prompt set takes the buffer
+    p->ids = all.ids; // the prompt set takes the buffer
     *out = p;
     return 0;
 fail:

@@ -17,10 +17,10 @@
 
 struct prompt_set {
     size_t n_prompts;
-    size_t n_skipped_long;  // rows whose prompt exceeded max_prompt_tokens
-    uint32_t *row;          // (n_prompts) data set row of each prompt
-    uint64_t *off;          // (n_prompts + 1) offsets into ids
-    int32_t *ids;           // all prompts' ids, one after another
+    size_t n_skipped_long; // rows whose prompt exceeded max_prompt_tokens
+    uint32_t *row;         // (n_prompts) data set row of each prompt
+    uint64_t *off;         // (n_prompts + 1) offsets into ids
+    int32_t *ids;          // all prompts' ids, one after another
 };
 
 // Errors (ERR_USER): a question the tokenizer refuses (invalid UTF-8), named
@@ -30,7 +30,8 @@ int prompt_set_build(const struct dataset *d, const char *path, const struct tok
                      struct prompt_set **out, struct err *e);
 void prompt_set_destroy(struct prompt_set **p);
 
-static inline const int32_t *prompt_set_ids(const struct prompt_set *p, size_t i, size_t *n_tokens) {
+static inline const int32_t *prompt_set_ids(const struct prompt_set *p, size_t i,
+                                            size_t *n_tokens) {
     *n_tokens = (size_t)(p->off[i + 1] - p->off[i]);
     return p->ids + p->off[i];
 }

@@ -44,7 +44,7 @@ int packed_batch_add(struct packed_batch *b, const int32_t *prompt, int n_prompt
     for (int t = 0; t < n; t++) tok[t] = t < n_prompt ? prompt[t] : response[t - n_prompt];
     for (int t = 0; t < n; t++) {
         tgt[t] = t + 1 < n ? tok[t + 1] : -1;
-        mask[t] = t + 1 < n && t + 1 >= n_prompt;  // predicts a response token
+        mask[t] = t + 1 < n && t + 1 >= n_prompt; // predicts a response token
         kept += mask[t];
     }
     b->n_tokens += n;

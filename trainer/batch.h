@@ -9,13 +9,13 @@
 #include "tokenizer/tokenizer.h"
 
 struct packed_batch {
-    int n_seqs, n_tokens;     // B, N
+    int n_seqs, n_tokens; // B, N
     int cap_seqs, cap_tokens;
-    int32_t *tokens;          // (N)
-    int32_t *targets;         // (N) next token, -1 at each sequence's end
-    uint8_t *mask;            // (N) 1 where the target is a response token
-    int32_t *cu_seqlens;      // (B + 1)
-    int n_truncated;          // sequences cut at max_len
+    int32_t *tokens;     // (N)
+    int32_t *targets;    // (N) next token, -1 at each sequence's end
+    uint8_t *mask;       // (N) 1 where the target is a response token
+    int32_t *cu_seqlens; // (B + 1)
+    int n_truncated;     // sequences cut at max_len
 };
 
 void packed_batch_init(struct packed_batch *b, int cap_seqs, int cap_tokens);

@@ -14,6 +14,7 @@
 #include "io/ckpt.h"
 #include "model/ckpt.h"
 #include "model/cpu/cpu.h"
+#include "trainer/setup.h"
 
 static int make_dir(const char *path, struct err *e) {
     char buf[2048];
@@ -44,15 +45,7 @@ static int threads_per_rank(const struct run *r) {
 }
 
 static int open_tokenizer(struct run *r, struct err *e) {
-    const struct tokenizer_section *t = &r->cfg.tokenizer;
-    const char *spec = t->kind == CFG_TOKENIZER_BYTE ? "bytes"
-                       : t->path[0]                 ? t->path
-                                                    : r->cfg.model.path;
-    TRY(tokenizer_open(spec, &r->tok, e));
-    const char *system = strcmp(t->system_prompt, "none") == 0 ? NULL : t->system_prompt;
-    const char *format = t->chat_template == CFG_CHAT_CHATML ? "chatml" : "raw";
-    if (t->chat_template == CFG_CHAT_RAW) system = NULL;
-    return chat_template_create(r->tok, format, system, &r->chat, e);
+    return trainer_open_tokenizer(&r->cfg, &r->tok, &r->chat, e);
 }
 
 static int open_dataset(struct run *r, struct err *e) {
@@ -62,15 +55,21 @@ static int open_dataset(struct run *r, struct err *e) {
         config_where(&r->cfg, "data.train_path", where, sizeof where);
         return err_user(e, "%sdata.train_path is required for training", where);
     }
-    struct dataset_cfg dc = {.path = d->train_path,
-                             .answer_key = d->answer_key,
-                             .gold_mode = (enum gold_mode)(d->answer_format + 1)};
+    struct dataset_cfg dc = {.path = d->train_path, .answer_key = d->answer_key};
+    TRY(gold_mode_parse(config_enum_name("data", "answer_format", d->answer_format), &dc.gold_mode,
+                        e));
     if (d->question_key.n > DATASET_MAX_QUESTION_KEYS)
         return err_user(e, "data.question_key: at most %d keys", DATASET_MAX_QUESTION_KEYS);
     for (int i = 0; i < d->question_key.n; i++) dc.question_keys[i] = d->question_key.items[i];
     dc.n_question_keys = d->question_key.n;
     TRY(dataset_load(&dc, &r->train, e));
-    return data_sampler_create(r->train->n_rows, (uint64_t)r->cfg.run.seed, d->shuffle, &r->sampler, e);
+    size_t n = r->train->n_rows;
+    if (r->mode == RUN_GRPO) {
+        TRY(prompt_set_build(r->train, d->train_path, r->tok, r->chat, d->max_prompt_tokens,
+                             &r->prompts, e));
+        n = r->prompts->n_prompts;
+    }
+    return data_sampler_create(n, (uint64_t)r->cfg.run.seed, d->shuffle, &r->sampler, e);
 }
 
 static int create_policy(struct run *r, struct err *e) {
@@ -100,6 +99,23 @@ static int create_policy(struct run *r, struct err *e) {
     return 0;
 }
 
+// The frozen reference of the KL term: model.reference_path, else a copy of
+// the initial policy (taken before any checkpoint is restored).
+static int create_reference(struct run *r, struct err *e) {
+    if (r->mode != RUN_GRPO || r->cfg.grpo.kl_coef == 0.0) return 0;
+    const char *path = r->cfg.model.reference_path;
+    if (path[0]) {
+        TRY(model_load_path(path, r->be, &r->ledger, &r->ref, e));
+        if (r->ref->n_params != r->policy->n_params || r->ref->shape.V != r->policy->shape.V)
+            return err_user(e, "%s: the reference model's shape differs from the policy's", path);
+    } else {
+        TRY(model_create(&r->policy->shape, r->be, &r->ledger, &r->ref, e));
+        memcpy(r->ref->params, r->policy->params, r->policy->n_params * sizeof(float));
+    }
+    r->ref_hash = comm_hash_bytes(r->ref->params, r->ref->n_params * sizeof(float));
+    return 0;
+}
+
 static int create_optimizer(struct run *r, struct err *e) {
     const struct optim_section *o = &r->cfg.optim;
     struct adamw_cfg ac = {.b1 = (float)o->beta1,
@@ -117,7 +133,9 @@ static int create_optimizer(struct run *r, struct err *e) {
     return adamw_create(r->policy, &ac, &r->opt, e);
 }
 
-static const char *mode_name(enum run_mode m) { return m == RUN_SFT ? "sft" : "grpo"; }
+static const char *mode_name(enum run_mode m) {
+    return m == RUN_SFT ? "sft" : "grpo";
+}
 
 static int restore(struct run *r, const char *path, struct err *e) {
     struct h5file *f;
@@ -127,8 +145,9 @@ static int restore(struct run *r, const char *path, struct err *e) {
     int64_t step, epoch, position, nonfinite;
     TRY_FAIL(rc, h5_attr_get_str(f, "/", "mode", &mode, e));
     if (strcmp(mode, mode_name(r->mode)) != 0) {
-        rc = err_user(e, "%s: a grpo %s checkpoint cannot resume a grpo %s run (start from it with "
-                         "model.path instead)",
+        rc = err_user(e,
+                      "%s: a grpo %s checkpoint cannot resume a grpo %s run (start from it with "
+                      "model.path instead)",
                       path, mode, mode_name(r->mode));
         goto fail;
     }
@@ -138,7 +157,18 @@ static int restore(struct run *r, const char *path, struct err *e) {
     TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "data_epoch", &epoch, e));
     TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "data_position", &position, e));
     TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "nonfinite_steps", &nonfinite, e));
-    if (step < 0 || epoch < 0 || position < 0 || (uint64_t)position >= r->train->n_rows) {
+    if (r->ref) {
+        int64_t want;
+        TRY_FAIL(rc, h5_attr_get_i64(f, "/state", "reference_hash", &want, e));
+        if ((uint64_t)want != r->ref_hash) {
+            rc = err_user(e,
+                          "%s: the reference model differs from the one this run started with "
+                          "(model.path or model.reference_path changed?)",
+                          path);
+            goto fail;
+        }
+    }
+    if (step < 0 || epoch < 0 || position < 0 || (uint64_t)position >= r->sampler->n_rows) {
         rc = err_user(e, "%s: /state holds an impossible step or data cursor", path);
         goto fail;
     }
@@ -162,8 +192,9 @@ static int resume_or_start(struct run *r, const char *resume, struct err *e) {
         TRY(ckpt_list(r->ckpt_dir, &steps, &n, e));
         free(steps);
         if (n > 0)
-            return err_user(e, "%s already holds checkpoints: pass --resume auto to continue the run, "
-                               "or choose another run.name",
+            return err_user(e,
+                            "%s already holds checkpoints: pass --resume auto to continue the run, "
+                            "or choose another run.name",
                             r->ckpt_dir);
         return 0;
     }
@@ -205,6 +236,7 @@ int run_create(const struct config *cfg, enum run_mode mode, const char *resume,
     TRY_FAIL(rc, open_tokenizer(r, e));
     TRY_FAIL(rc, open_dataset(r, e));
     TRY_FAIL(rc, create_policy(r, e));
+    TRY_FAIL(rc, create_reference(r, e));
     TRY_FAIL(rc, create_optimizer(r, e));
     TRY_FAIL(rc, resume_or_start(r, resume, e));
     r->comm_scratch = alloc_aligned(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float));
@@ -241,9 +273,12 @@ void run_destroy(struct run **rp) {
     if (!r) return;
     if (r->metrics) fclose(r->metrics);
     if (r->policy)
-        alloc_free(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float), (void **)&r->comm_scratch);
+        alloc_free(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float),
+                   (void **)&r->comm_scratch);
     adamw_destroy(&r->opt);
+    model_destroy(&r->ref);
     model_destroy(&r->policy);
+    prompt_set_destroy(&r->prompts);
     data_sampler_destroy(&r->sampler);
     dataset_destroy(&r->train);
     chat_template_destroy(&r->chat);
@@ -272,6 +307,8 @@ static int write_checkpoint(struct run *r, const char *path, struct err *e) {
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "data_position", (int64_t)r->cursor.position, e));
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "nonfinite_steps", r->n_nonfinite, e));
     TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "seed", r->cfg.run.seed, e));
+    if (r->ref)
+        TRY_FAIL(rc, h5_attr_set_i64(f, "/state", "reference_hash", (int64_t)r->ref_hash, e));
     free(yaml);
     return ckpt_writer_commit(&w, e);
 fail:

@@ -14,6 +14,7 @@
 #include "comm/comm.h"
 #include "core/config.h"
 #include "data/dataset.h"
+#include "data/prompts.h"
 #include "data/sampler.h"
 #include "model/model.h"
 #include "model/optim.h"
@@ -23,9 +24,9 @@
 enum run_mode { RUN_SFT, RUN_GRPO };
 
 struct run {
-    struct config cfg;  // owned copy of the effective config
+    struct config cfg; // owned copy of the effective config
     enum run_mode mode;
-    struct comm_world *world;  // borrowed
+    struct comm_world *world; // borrowed
     struct backend *be;
     struct mem_ledger ledger;
     struct model *policy;
@@ -34,14 +35,17 @@ struct run {
     struct tokenizer *tok;
     struct chat_template *chat;
     struct dataset *train;
-    struct data_sampler *sampler;
-    struct data_cursor cursor;  // next query of the training order
-    int64_t step;               // optimiser steps done
-    int64_t n_nonfinite;        // consecutive steps skipped for NaN/Inf
+    struct prompt_set *prompts;   // GRPO: chat-templated prompts of the training set
+    struct data_sampler *sampler; // over the data set's rows (SFT) or prompts (GRPO)
+    struct model *ref;            // GRPO with grpo.kl_coef > 0: the frozen reference model
+    uint64_t ref_hash;            // its identity (hash of its parameters), kept in checkpoints
+    struct data_cursor cursor;    // next query of the training order
+    int64_t step;                 // optimiser steps done
+    int64_t n_nonfinite;          // consecutive steps skipped for NaN/Inf
     char run_dir[2048], ckpt_dir[2048];
-    FILE *metrics;           // RUN_DIR/metrics.jsonl on world rank 0, else NULL
-    float *comm_scratch;     // (n_params) for the gradient allreduce
-    volatile sig_atomic_t *stop_requested;  // set by SIGINT/SIGTERM (borrowed, may be NULL)
+    FILE *metrics;                         // RUN_DIR/metrics.jsonl on world rank 0, else NULL
+    float *comm_scratch;                   // (n_params) for the gradient allreduce
+    volatile sig_atomic_t *stop_requested; // set by SIGINT/SIGTERM (borrowed, may be NULL)
 };
 
 // resume: NULL (start fresh; an existing checkpoint directory with

@@ -15,7 +15,7 @@ struct sft_ctx {
     struct model_acts *acts;
     struct packed_batch batch;
     struct token_ids prompt, response;
-    uint32_t *rows;  // (batch_seqs) global batch
+    uint32_t *rows; // (batch_seqs) global batch
     float *logprob, *entropy, *dlogprob;
     int micro, max_len;
 };
@@ -29,10 +29,12 @@ static int build_share(struct sft_ctx *c, size_t lo, size_t hi, double *n_target
     for (size_t i = lo; i < hi; i++) {
         uint32_t row = c->rows[i];
         c->prompt.n = 0;
-        int rc = chat_encode_prompt(r->chat, r->tok, dataset_question(r->train, row), &c->prompt, e);
-        if (rc == 0) rc = sft_encode_response(r->tok, dataset_gold(r->train, row), r->chat->stop_id, &c->response, e);
-        if (rc < 0)
-            return err_prefix(e, "%s:%u: ", r->cfg.data.train_path, r->train->line[row]);
+        int rc =
+            chat_encode_prompt(r->chat, r->tok, dataset_question(r->train, row), &c->prompt, e);
+        if (rc == 0)
+            rc = sft_encode_response(r->tok, dataset_gold(r->train, row), r->chat->stop_id,
+                                     &c->response, e);
+        if (rc < 0) return err_prefix(e, "%s:%u: ", r->cfg.data.train_path, r->train->line[row]);
         *n_targets += packed_batch_add(&c->batch, c->prompt.ids, (int)c->prompt.n, c->response.ids,
                                        (int)c->response.n, c->max_len);
     }
@@ -69,11 +71,12 @@ static int sft_step(struct sft_ctx *c, struct err *e) {
     size_t B = (size_t)r->cfg.sft.batch_seqs, lo, hi;
     data_sampler_next(r->sampler, &r->cursor, B, c->rows);
     data_shard_range(B, r->world->learners.size, r->world->learners.rank, &lo, &hi);
-    double counts[2];  // response targets, truncated sequences
+    double counts[2]; // response targets, truncated sequences
     TRY(build_share(c, lo, hi, &counts[0], e));
     counts[1] = c->batch.n_truncated;
     TRY(comm_allreduce_sum_f64(&r->world->learners, counts, 2, e));
-    if (counts[0] == 0) return err_user(e, "%s: a batch without response tokens", r->cfg.data.train_path);
+    if (counts[0] == 0)
+        return err_user(e, "%s: a batch without response tokens", r->cfg.data.train_path);
     model_zero_grads(r->policy);
     double nll;
     TRY(forward_backward(c, counts[0], &nll, e));
@@ -82,19 +85,23 @@ static int sft_step(struct sft_ctx *c, struct err *e) {
     float lr = lr_at(&r->sched, r->step);
     double gnorm = adamw_step(r->opt, r->policy, lr);
     r->n_nonfinite = isfinite(gnorm) ? 0 : r->n_nonfinite + 1;
-    if (!isfinite(gnorm)) LOG_WARN("step %lld: non-finite gradient norm, update skipped", (long long)r->step);
+    if (!isfinite(gnorm))
+        LOG_WARN("step %lld: non-finite gradient norm, update skipped", (long long)r->step);
     r->step++;
     double seconds = timer_stop(&t);
     double loss = nll / counts[0];
     run_log_metrics(r, "loss", loss, "lr", (double)lr, "grad_norm", gnorm, "tokens", counts[0],
-                    "truncated", counts[1], "train_tokens_per_s", counts[0] / seconds,
-                    "seconds", seconds, (const char *)NULL);
-    if (r->world->rank == 0 && (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps))
-        LOG_INFO("sft step %lld/%lld  loss %.4f  lr %.3g  grad-norm %.3f  %.0f tok/s", (long long)r->step,
-                 (long long)r->cfg.trainer.max_steps, loss, lr, gnorm, counts[0] / seconds);
+                    "truncated", counts[1], "train_tokens_per_s", counts[0] / seconds, "seconds",
+                    seconds, (const char *)NULL);
+    if (r->world->rank == 0 &&
+        (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps))
+        LOG_INFO("sft step %lld/%lld  loss %.4f  lr %.3g  grad-norm %.3f  %.0f tok/s",
+                 (long long)r->step, (long long)r->cfg.trainer.max_steps, loss, lr, gnorm,
+                 counts[0] / seconds);
     if (r->n_nonfinite >= r->cfg.trainer.max_nonfinite_steps)
-        return err_user(e, "%lld consecutive steps with NaN/Inf gradients: stopping (the last good "
-                           "checkpoint is intact)",
+        return err_user(e,
+                        "%lld consecutive steps with NaN/Inf gradients: stopping (the last good "
+                        "checkpoint is intact)",
                         (long long)r->n_nonfinite);
     return 0;
 }
@@ -123,7 +130,8 @@ int sft_train(struct run *r, struct err *e) {
         bool stop;
         TRY_FAIL(rc, run_should_stop(r, &stop, e));
         bool last = r->step == r->cfg.trainer.max_steps;
-        if (stop || last || (every > 0 && r->step % every == 0)) TRY_FAIL(rc, run_save_checkpoint(r, e));
+        if (stop || last || (every > 0 && r->step % every == 0))
+            TRY_FAIL(rc, run_save_checkpoint(r, e));
         if (stop) {
             LOG_WARN("stopped by a signal at step %lld (checkpoint saved)", (long long)r->step);
             break;

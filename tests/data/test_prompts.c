@@ -19,8 +19,11 @@ static struct dataset *load_text(const char *text) {
     FILE *f = fopen(tmp_path, "w");
     fputs(text, f);
     fclose(f);
-    struct dataset_cfg cfg = {.path = tmp_path, .question_keys = {"q"}, .n_question_keys = 1,
-                              .answer_key = "a", .gold_mode = GOLD_RAW};
+    struct dataset_cfg cfg = {.path = tmp_path,
+                              .question_keys = {"q"},
+                              .n_question_keys = 1,
+                              .answer_key = "a",
+                              .gold_mode = GOLD_RAW};
     struct dataset *d = NULL;
     struct err e;
     if (dataset_load(&cfg, &d, &e) != 0) fail_msg("%s", e.msg);
@@ -81,7 +84,8 @@ static void test_bad_question_names_line(void **state) {
     if (tokenizer_load(path, &tok, &e) < 0) skip();
     struct chat_template *t = NULL;
     assert_int_equal(chat_template_create(tok, "chatml", "cot", &t, &e), 0);
-    struct dataset *d = load_text("{\"q\": \"ok\", \"a\": \"1\"}\n{\"q\": \"bad \xFF byte\", \"a\": \"1\"}\n");
+    struct dataset *d =
+        load_text("{\"q\": \"ok\", \"a\": \"1\"}\n{\"q\": \"bad \xFF byte\", \"a\": \"1\"}\n");
     struct prompt_set *p = NULL;
     assert_int_equal(prompt_set_build(d, tmp_path, tok, t, 100, &p, &e), ERR_USER);
     char want[512];
@@ -91,8 +95,11 @@ static void test_bad_question_names_line(void **state) {
 
     // All of GSM8K test: every prompt fits 1024 tokens and starts <|im_start|>system.
     snprintf(path, sizeof path, "%s/data/gsm8k.test.jsonl", shared ? shared : "../shared");
-    struct dataset_cfg cfg = {.path = path, .question_keys = {"question"}, .n_question_keys = 1,
-                              .answer_key = "answer", .gold_mode = GOLD_GSM8K};
+    struct dataset_cfg cfg = {.path = path,
+                              .question_keys = {"question"},
+                              .n_question_keys = 1,
+                              .answer_key = "answer",
+                              .gold_mode = GOLD_GSM8K};
     assert_int_equal(dataset_load(&cfg, &d, &e), 0);
     assert_int_equal(prompt_set_build(d, path, tok, t, 1024, &p, &e), 0);
     assert_int_equal(p->n_prompts, 1319);

@@ -14,11 +14,11 @@
 static void test_demo_format(void **state) {
     (void)state;
     struct synth_problem p;
-    synth_arith_format('+', 882, 164, 3, &p);  // the example of demo-notes.md
+    synth_arith_format('+', 882, 164, 3, &p); // the example of demo-notes.md
     assert_string_equal(p.question, "882+164=");
     assert_string_equal(p.answer, "1046");
     assert_string_equal(p.solution, "60 41 01\\boxed{1046}");
-    synth_arith_format('-', 882, 164, 3, &p);  // 2-4: 8 borrow 1; 8-6-1: 1 borrow 0; 8-1: 7
+    synth_arith_format('-', 882, 164, 3, &p); // 2-4: 8 borrow 1; 8-6-1: 1 borrow 0; 8-1: 7
     assert_string_equal(p.solution, "81 10 70\\boxed{718}");
     synth_arith_format('*', 12, 34, 2, &p);
     assert_string_equal(p.question, "12*34=");
@@ -64,11 +64,13 @@ static void test_problems_check_out(void **state) {
                 last_carry = pair[1] - '0';
                 scale *= 10;
             }
-            if (op == '+') from_pairs += (unsigned long long)last_carry * scale;
-            else assert_int_equal(last_carry, 0);
+            if (op == '+')
+                from_pairs += (unsigned long long)last_carry * scale;
+            else
+                assert_int_equal(last_carry, 0);
             assert_int_equal(from_pairs, want);
         }
-        for (int k = 0; k < 3; k++) assert_true(n_ops[k] > 50);  // all operators drawn
+        for (int k = 0; k < 3; k++) assert_true(n_ops[k] > 50); // all operators drawn
     }
 }
 
