@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/cpu/attention_internal.h"
 #include "model/cpu/kernels.h"
 
 // Eight partial sums, so the compiler vectorises without -ffast-math.
@@ -92,12 +93,7 @@ void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const flo
     for (int b = 0; b < B; b++)
         for (int hk = 0; hk < Hkv; hk++) {
             int t0 = cu_seqlens[b], T = cu_seqlens[b + 1] - t0;
-            for (int t = t0; t < t0 + T; t++) {
-                float *row = dqkv + (size_t)t * Q;
-                memset(row + (size_t)hk * rep * D, 0, sizeof(float) * rep * D);
-                memset(row + (size_t)(H + hk) * D, 0, sizeof(float) * D);
-                memset(row + (size_t)(H + Hkv + hk) * D, 0, sizeof(float) * D);
-            }
+            attention_zero_unit(dqkv, t0, T, hk, H, Hkv, D);
             for (int h = hk * rep; h < (hk + 1) * rep; h++)
                 for (int i = 0; i < T; i++) {
                     size_t ti = (size_t)(t0 + i);
