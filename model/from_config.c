@@ -54,10 +54,10 @@ void adamw_cfg_from_config(const struct optim_section *o, struct adamw_cfg *out)
 }
 
 void lr_schedule_from_config(const struct optim_section *o, int64_t max_steps,
-                             struct lr_schedule_cfg *out) {
+                             struct lr_schedule *out) {
     static const enum lr_kind kinds[] = {
         [SCHED_CONSTANT] = LR_CONSTANT, [SCHED_LINEAR] = LR_LINEAR, [SCHED_COSINE] = LR_COSINE};
-    *out = (struct lr_schedule_cfg){.kind = kinds[o->schedule],
+    *out = (struct lr_schedule){.kind = kinds[o->schedule],
                                     .lr = (float)o->lr,
                                     .min_lr = (float)(o->lr * o->min_lr_ratio),
                                     .warmup_steps = o->warmup_steps,

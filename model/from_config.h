@@ -17,4 +17,4 @@ struct model_acts_cfg model_acts_cfg_from_config(const struct model_section *c, 
 void adamw_cfg_from_config(const struct optim_section *o, struct adamw_cfg *out);
 // optim.schedule, lr, warmup_steps, min_lr_ratio; the decay horizon is trainer.max_steps.
 void lr_schedule_from_config(const struct optim_section *o, int64_t max_steps,
-                             struct lr_schedule_cfg *out);
+                             struct lr_schedule *out);

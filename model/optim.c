@@ -63,7 +63,7 @@ double adamw_step(struct adamw *o, struct model *m, float lr) {
     return norm;
 }
 
-float lr_at(const struct lr_schedule_cfg *s, int64_t step) {
+float lr_at(const struct lr_schedule *s, int64_t step) {
     if (s->warmup_steps > 0 && step < s->warmup_steps)
         return s->lr * (float)(step + 1) / (float)s->warmup_steps;
     if (s->kind == LR_CONSTANT) return s->lr;

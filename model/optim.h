@@ -32,7 +32,7 @@ double model_grad_norm(const struct model *m);
 double adamw_step(struct adamw *o, struct model *m, float lr);
 
 enum lr_kind { LR_CONSTANT, LR_LINEAR, LR_COSINE };
-struct lr_schedule_cfg {
+struct lr_schedule {
     enum lr_kind kind;
     float lr;             // peak learning rate
     float min_lr;         // floor of cosine / end of linear decay
@@ -40,4 +40,4 @@ struct lr_schedule_cfg {
     int64_t total_steps;  // decay horizon (linear, cosine)
 };
 // Learning rate at step (0-based).
-float lr_at(const struct lr_schedule_cfg *s, int64_t step);
+float lr_at(const struct lr_schedule *s, int64_t step);

@@ -101,17 +101,17 @@ static void test_model_finite_differences(void **state) {
 
 static void test_lr_schedules(void **state) {
     (void)state;
-    struct lr_schedule_cfg c = {.kind = LR_CONSTANT, .lr = 1e-3f, .warmup_steps = 4};
+    struct lr_schedule c = {.kind = LR_CONSTANT, .lr = 1e-3f, .warmup_steps = 4};
     assert_true(fabsf(lr_at(&c, 0) - 0.25e-3f) < 1e-9f); // warm-up: (step + 1) / warmup
     assert_true(fabsf(lr_at(&c, 3) - 1e-3f) < 1e-9f);
     assert_true(fabsf(lr_at(&c, 100) - 1e-3f) < 1e-9f);
-    struct lr_schedule_cfg cos_ = {
+    struct lr_schedule cos_ = {
         .kind = LR_COSINE, .lr = 1.0f, .min_lr = 0.1f, .warmup_steps = 10, .total_steps = 110};
     assert_true(fabsf(lr_at(&cos_, 10) - 1.0f) < 1e-6f);
     assert_true(fabsf(lr_at(&cos_, 60) - 0.55f) < 1e-6f); // half-way: floor + half the range
     assert_true(fabsf(lr_at(&cos_, 110) - 0.1f) < 1e-6f);
     assert_true(fabsf(lr_at(&cos_, 1000) - 0.1f) < 1e-6f); // floor after the horizon
-    struct lr_schedule_cfg lin = {
+    struct lr_schedule lin = {
         .kind = LR_LINEAR, .lr = 1.0f, .min_lr = 0.0f, .total_steps = 100};
     assert_true(fabsf(lr_at(&lin, 25) - 0.75f) < 1e-6f);
 }
@@ -211,7 +211,7 @@ static void test_from_config(void **state) {
                               .min_lr_ratio = 0.1,
                               .schedule = SCHED_COSINE,
                               .warmup_steps = 0};
-    struct lr_schedule_cfg ls;
+    struct lr_schedule ls;
     lr_schedule_from_config(&o, 100, &ls);
     assert_int_equal(ls.kind, LR_COSINE);
     assert_true(fabsf(lr_at(&ls, 100) - 1e-4f) < 1e-9f);
