@@ -79,7 +79,7 @@ int config_validate(const struct config *cfg, struct err *e) {
                         sizes[i], m->path);
         }
     }
-    if (cfg->tokenizer.kind == TOKENIZER_BPE && cfg->tokenizer.path[0] == '\0' && new_model)
+    if (cfg->tokenizer.kind == CFG_TOKENIZER_BPE && cfg->tokenizer.path[0] == '\0' && new_model)
         FAIL_AT("tokenizer.path", "tokenizer.kind is bpe: set tokenizer.path (or model.path)");
 
     const struct cluster_section *c = &cfg->cluster;

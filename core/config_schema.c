@@ -10,7 +10,7 @@ static const char *const devices[] = {"cpu", "cuda", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const dtypes[] = {"fp32", "bf16", NULL};
 static const char *const tokenizer_kinds[] = {"bpe", "byte", NULL};
-static const char *const chat_templates[] = {"chatml", "none", NULL};
+static const char *const chat_templates[] = {"chatml", "raw", NULL};
 static const char *const answer_formats[] = {"raw", "gsm8k", "boxed", "first", "number", NULL};
 static const char *const verifiers[] = {"math", "none", NULL};
 static const char *const tristates[] = {"auto", "on", "off", NULL};
@@ -70,7 +70,7 @@ const struct cfg_field config_fields[] = {
       "byte-level BPE from tokenizer.json, or 256 bytes + special tokens"),
     S(tokenizer, path, "", "tokenizer.json or its directory (bpe); empty = model.path"),
     E(tokenizer, chat_template, "chatml", chat_templates,
-      "prompt format: Qwen ChatML, or the raw question"),
+      "prompt format: Qwen ChatML, or the raw question (stop at the eos token)"),
     S(tokenizer, system_prompt, "cot",
       "'cot', 'tir', 'none', or the literal text of a system prompt"),
 
@@ -149,6 +149,11 @@ const struct cfg_field config_fields[] = {
     I(trainer, max_nonfinite_steps, "3", 1, BIG,
       "stop after this many consecutive steps with NaN/Inf"),
 
+    I(sft, batch_seqs, "64", 1, 1 << 24,
+      "sequences per optimiser step of grpo sft (split across learners)"),
+    I(sft, micro_batch_seqs, "0", 0, 1 << 24,
+      "sequences per forward/backward of grpo sft; 0 = the rank's whole share"),
+
     E(cluster, placement, "colocated", placements,
       "every rank does every role, or ranks split into roles"),
     I(cluster, learners, "0", 0, 1 << 20, "learner ranks (disaggregated)"),
@@ -158,8 +163,8 @@ const struct cfg_field config_fields[] = {
 
 const int config_n_fields = (int)(sizeof config_fields / sizeof config_fields[0]);
 
-const char *const config_sections[] = {"run",  "model", "tokenizer", "data",    "rollout", "reward",
-                                       "grpo", "optim", "trainer",   "cluster", NULL};
+const char *const config_sections[] = {"run",  "model", "tokenizer", "data", "rollout", "reward",
+                                       "grpo", "optim", "trainer",   "sft",  "cluster", NULL};
 
 int config_field_index(const char *section, const char *key) {
     for (int i = 0; i < config_n_fields; i++)
@@ -167,4 +172,12 @@ int config_field_index(const char *section, const char *key) {
             strcmp(config_fields[i].key, key) == 0)
             return i;
     return -1;
+}
+
+const char *config_enum_name(const char *section, const char *key, int value) {
+    int i = config_field_index(section, key);
+    if (i < 0 || config_fields[i].type != CFG_ENUM || value < 0) return "?";
+    for (int k = 0; config_fields[i].choices[k]; k++)
+        if (k == value) return config_fields[i].choices[k];
+    return "?";
 }
