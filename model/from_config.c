@@ -58,8 +58,8 @@ void lr_schedule_from_config(const struct optim_section *o, int64_t max_steps,
     static const enum lr_kind kinds[] = {
         [SCHED_CONSTANT] = LR_CONSTANT, [SCHED_LINEAR] = LR_LINEAR, [SCHED_COSINE] = LR_COSINE};
     *out = (struct lr_schedule){.kind = kinds[o->schedule],
-                                    .lr = (float)o->lr,
-                                    .min_lr = (float)(o->lr * o->min_lr_ratio),
-                                    .warmup_steps = o->warmup_steps,
-                                    .total_steps = max_steps};
+                                .lr = (float)o->lr,
+                                .min_lr = (float)(o->lr * o->min_lr_ratio),
+                                .warmup_steps = o->warmup_steps,
+                                .total_steps = max_steps};
 }

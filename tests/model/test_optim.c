@@ -111,8 +111,7 @@ static void test_lr_schedules(void **state) {
     assert_true(fabsf(lr_at(&cos_, 60) - 0.55f) < 1e-6f); // half-way: floor + half the range
     assert_true(fabsf(lr_at(&cos_, 110) - 0.1f) < 1e-6f);
     assert_true(fabsf(lr_at(&cos_, 1000) - 0.1f) < 1e-6f); // floor after the horizon
-    struct lr_schedule lin = {
-        .kind = LR_LINEAR, .lr = 1.0f, .min_lr = 0.0f, .total_steps = 100};
+    struct lr_schedule lin = {.kind = LR_LINEAR, .lr = 1.0f, .min_lr = 0.0f, .total_steps = 100};
     assert_true(fabsf(lr_at(&lin, 25) - 0.75f) < 1e-6f);
 }
 
