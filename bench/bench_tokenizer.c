@@ -19,7 +19,7 @@
 #include "core/timer.h"
 #include "tokenizer/tokenizer.h"
 
-#define N_REPEATS 3  // best of, against noise from other processes
+#define N_REPEATS 3 // best of, against noise from other processes
 
 struct corpus {
     char **texts;
@@ -82,8 +82,8 @@ static double time_encode(const struct tokenizer *tok, const struct corpus *c, s
 static double time_regex(const char *pattern, const struct corpus *c) {
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
-                                   &code, &off, NULL);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
     if (!re) return -1;
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
@@ -139,9 +139,11 @@ int main(int argc, char **argv) {
     double mb = (double)c.n_bytes / 1e6;
     printf("%s: %zu texts, %.2f MB, one core, best of %d\n\n", data_path, c.n, mb, N_REPEATS);
     printf("%-28s %10s %12s %10s\n", "encoder", "MB/s", "tokens", "vs regex");
-    printf("%-28s %10.2f %12zu %10.2f\n", "byte-level BPE (qwen2.5)", mb / t_bpe, n_tok_bpe, t_re / t_bpe);
+    printf("%-28s %10.2f %12zu %10.2f\n", "byte-level BPE (qwen2.5)", mb / t_bpe, n_tok_bpe,
+           t_re / t_bpe);
     printf("%-28s %10.2f %12s %10.2f\n", "pre-tokenizer regex only", mb / t_re, "-", 1.0);
-    printf("%-28s %10.2f %12zu %10.2f\n", "byte tokenizer", mb / t_bytes, n_tok_bytes, t_re / t_bytes);
+    printf("%-28s %10.2f %12zu %10.2f\n", "byte tokenizer", mb / t_bytes, n_tok_bytes,
+           t_re / t_bytes);
     printf("\nlong runs (time ratio 4 MB / 1 MB: ~4 linear, ~16 quadratic)\n");
     printf("%-12s %10s %10s %8s\n", "run of", "1 MB s", "4 MB s", "ratio");
     const char *units[] = {" ", "7", "a", "\n", "!", " \n"};

@@ -37,8 +37,10 @@ int cmd_convert(int argc, char **argv, struct err *e) {
                             argv[i]);
         }
     }
-    if (!((hf_dir && to_ckpt && !from_ckpt && !to_hf) || (from_ckpt && to_hf && !hf_dir && !to_ckpt)))
-        return err_user(e, "convert: use --from hf DIR --to CKPT.h5, or --from CKPT.h5 --to-hf DIR");
+    if (!((hf_dir && to_ckpt && !from_ckpt && !to_hf) ||
+          (from_ckpt && to_hf && !hf_dir && !to_ckpt)))
+        return err_user(e,
+                        "convert: use --from hf DIR --to CKPT.h5, or --from CKPT.h5 --to-hf DIR");
     struct backend *be = NULL;
     struct model *m = NULL;
     int rc = 0;

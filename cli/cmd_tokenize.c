@@ -16,7 +16,7 @@ static const char usage[] =
     "{\"ids\": [...]} into {\"text\": ...} (bytes that are not UTF-8 become U+FFFD).\n"
     "Other keys of a line are not copied. Blank lines are skipped.\n"
     "\n"
-    "  --tokenizer PATH  tokenizer.json, the directory holding it, or 'bytes'\n"
+    "  --tokenizer PATH  tokenizer.json, the directory holding it, or 'byte'\n"
     "  --decode          ids to text\n"
     "  --skip-special    with --decode, leave special tokens out of the text\n";
 
@@ -61,7 +61,7 @@ static int has_nul_escape(const char *line, size_t n) {
     for (size_t i = 0; i + 1 < n; i++) {
         if (line[i] != '\\') continue;
         if (line[i + 1] == 'u' && i + 5 < n && strncmp(line + i + 2, "0000", 4) == 0) return 1;
-        i++;  // skip the escaped character
+        i++; // skip the escaped character
     }
     return 0;
 }
@@ -106,10 +106,14 @@ int cmd_tokenize(int argc, char **argv, struct err *e) {
     const char *path = NULL;
     int decode = 0, skip_special = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--tokenizer") == 0 && i + 1 < argc) path = argv[++i];
-        else if (strcmp(argv[i], "--decode") == 0) decode = 1;
-        else if (strcmp(argv[i], "--skip-special") == 0) skip_special = 1;
-        else return err_user(e, "tokenize: unknown or incomplete option '%s' (see --help)", argv[i]);
+        if (strcmp(argv[i], "--tokenizer") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--decode") == 0)
+            decode = 1;
+        else if (strcmp(argv[i], "--skip-special") == 0)
+            skip_special = 1;
+        else
+            return err_user(e, "tokenize: unknown or incomplete option '%s' (see --help)", argv[i]);
     }
     if (!path) return err_user(e, "tokenize: --tokenizer PATH is required");
     struct tokenizer *tok = NULL;
@@ -131,9 +135,12 @@ int cmd_tokenize(int argc, char **argv, struct err *e) {
             break;
         }
         cJSON *obj = cJSON_ParseWithLength(line, len);
-        if (!cJSON_IsObject(obj)) rc = err_user(e, "not a JSON object");
-        else if (decode) rc = decode_line(tok, obj, skip_special, &ids, &text, e);
-        else rc = encode_line(tok, obj, line, len, &ids, e);
+        if (!cJSON_IsObject(obj))
+            rc = err_user(e, "not a JSON object");
+        else if (decode)
+            rc = decode_line(tok, obj, skip_special, &ids, &text, e);
+        else
+            rc = encode_line(tok, obj, line, len, &ids, e);
         cJSON_Delete(obj);
         if (rc < 0) {
             err_prefix(e, "<stdin>:%ld: ", line_no);

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "core/check.h"
 #include "core/config.h"
+#include "trainer/run.h"
 
 static const char usage[] =
     "usage: grpo train EXP.yaml [--set section.key=value ...] [--resume auto|PATH] "
@@ -57,19 +58,5 @@ int cmd_train(int argc, char **argv, struct err *e) {
         fputs(usage, stdout);
         return 0;
     }
-    struct run_args args;
-    struct config cfg;
-    int rc = cli_parse_run_args(argc, argv, &args, e);
-    if (rc == 0) rc = config_load_file(&cfg, args.config_path, args.sets, args.n_sets, e);
-    if (rc == 0) {
-        if (args.print_config) {
-            config_write_yaml(&cfg, stdout);
-        } else {
-            rc = err_internal(e, "grpo train: the GRPO trainer is not part of this build yet; "
-                                 "'--print-config' checks and prints the config");
-        }
-        config_destroy(&cfg);
-    }
-    cli_free_run_args(&args);
-    return rc;
+    return cli_run_experiment(argc, argv, RUN_GRPO, e);
 }

@@ -12,11 +12,15 @@ struct command {
 };
 
 int cmd_train(int argc, char **argv, struct err *e);
+int cmd_sft(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);
 int cmd_logprobs(int argc, char **argv, struct err *e);
 int cmd_convert(int argc, char **argv, struct err *e);
+int cmd_verify(int argc, char **argv, struct err *e);
 int cmd_tokenize(int argc, char **argv, struct err *e);
+int cmd_data(int argc, char **argv, struct err *e);
 int cmd_generate(int argc, char **argv, struct err *e);
+int cmd_eval(int argc, char **argv, struct err *e);
 
 // Shared argument helpers for the subcommands.
 
@@ -30,6 +34,9 @@ struct run_args {
 };
 int cli_parse_run_args(int argc, char **argv, struct run_args *out, struct err *e);
 void cli_free_run_args(struct run_args *a);
+// Load the config (or print it), set up MPI and the run, train (mode: enum
+// run_mode), finalize. One rank's error aborts the whole job.
+int cli_run_experiment(int argc, char **argv, int mode, struct err *e);
 
 // True when argv holds --help or -h.
 int cli_wants_help(int argc, char **argv);

@@ -13,11 +13,15 @@
 // One line per subcommand, in the order of design.md §4; ended by {0}.
 static const struct command commands[] = {
     {"train", "train a policy with GRPO from an experiment config", cmd_train},
+    {"sft", "supervised fine-tuning on (prompt, response) pairs", cmd_sft},
     {"logprobs", "per-token log-probabilities and entropies of token sequences", cmd_logprobs},
     {"convert", "Hugging Face model directory <-> grpo checkpoint", cmd_convert},
+    {"eval", "accuracy, pass@k and maj@k of a model on held-out problems", cmd_eval},
+    {"verify", "check answers against gold answers (JSON lines)", cmd_verify},
     {"tokenize", "text <-> token ids (JSON lines)", cmd_tokenize},
     {"generate", "sample responses with the rollout engine (JSON lines)", cmd_generate},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
+    {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
     {0},
 };
 

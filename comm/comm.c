@@ -200,6 +200,13 @@ int comm_allreduce_sum_f64(const struct comm_group *g, double *buf, size_t n, st
     return rc;
 }
 
+int comm_allreduce_max_f64(const struct comm_group *g, double *buf, size_t n, struct err *e) {
+    if (g->size <= 1) return 0;
+    TRY_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_MAX, g->comm),
+            "MPI_Allreduce");
+    return 0;
+}
+
 int comm_bcast_f32(const struct comm_group *g, float *buf, size_t n, int root, struct err *e) {
     if (g->size <= 1) return 0;
     for (size_t off = 0; off < n; off += SEGMENT_ELEMS) {
@@ -213,6 +220,17 @@ int comm_barrier(const struct comm_group *g, struct err *e) {
     if (g->comm == MPI_COMM_NULL) return 0;
     TRY_MPI(MPI_Barrier(g->comm), "MPI_Barrier");
     return 0;
+}
+
+int comm_local_size(const struct comm_world *w) {
+    MPI_Comm local;
+    if (MPI_Comm_split_type(w->world.comm, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL, &local) !=
+        MPI_SUCCESS)
+        return 1;
+    int n = 1;
+    MPI_Comm_size(local, &n);
+    MPI_Comm_free(&local);
+    return n;
 }
 
 uint64_t comm_hash_bytes(const void *buf, size_t n_bytes) {

@@ -49,9 +49,14 @@ int comm_allreduce_sum_f32(const struct comm_group *g, float *buf, size_t n, flo
                            struct err *e);
 // In-place sum of doubles (metrics, token counts), in rank order.
 int comm_allreduce_sum_f64(const struct comm_group *g, double *buf, size_t n, struct err *e);
+// In-place elementwise maximum of doubles.
+int comm_allreduce_max_f64(const struct comm_group *g, double *buf, size_t n, struct err *e);
 // Broadcast n floats from root to the group.
 int comm_bcast_f32(const struct comm_group *g, float *buf, size_t n, int root, struct err *e);
 int comm_barrier(const struct comm_group *g, struct err *e);
+
+// Ranks of this job on this node (shared-memory domain), for thread counts.
+int comm_local_size(const struct comm_world *w);
 
 // 64-bit FNV-1a of a buffer's bytes (replica consistency checks).
 uint64_t comm_hash_bytes(const void *buf, size_t n_bytes);

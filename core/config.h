@@ -23,18 +23,18 @@ struct str_list {
     char **items;
 };
 
-enum run_device { DEVICE_CPU, DEVICE_CUDA };
-enum model_dtype { DTYPE_FP32, DTYPE_BF16 };
+enum cfg_run_device { DEVICE_CPU, DEVICE_CUDA };
+enum cfg_model_dtype { DTYPE_FP32, DTYPE_BF16 };
 enum cfg_tokenizer_kind { CFG_TOKENIZER_BPE, CFG_TOKENIZER_BYTE };
 enum cfg_chat_template { CFG_CHAT_CHATML, CFG_CHAT_RAW };
-enum answer_format { ANSWER_RAW, ANSWER_GSM8K, ANSWER_BOXED, ANSWER_FIRST, ANSWER_NUMBER };
-enum verifier_kind { VERIFIER_MATH, VERIFIER_NONE };
-enum tristate { TRI_AUTO, TRI_ON, TRI_OFF };
-enum kl_estimator { KL_K1, KL_K2, KL_K3 };
-enum loss_agg { AGG_SEQ_MEAN_TOKEN_MEAN, AGG_TOKEN_MEAN, AGG_SEQ_MEAN_TOKEN_SUM_NORM };
-enum std_kind { STD_SAMPLE, STD_POPULATION };
-enum lr_schedule { SCHED_CONSTANT, SCHED_LINEAR, SCHED_COSINE };
-enum placement { PLACE_COLOCATED, PLACE_DISAGGREGATED };
+enum cfg_answer_format { ANSWER_RAW, ANSWER_GSM8K, ANSWER_BOXED, ANSWER_FIRST, ANSWER_NUMBER };
+enum cfg_verifier_kind { VERIFIER_MATH, VERIFIER_NONE };
+enum cfg_tristate { TRI_AUTO, TRI_ON, TRI_OFF };
+enum cfg_kl_estimator { KL_K1, KL_K2, KL_K3 };
+enum cfg_loss_agg { AGG_SEQ_MEAN_TOKEN_MEAN, AGG_TOKEN_MEAN, AGG_SEQ_MEAN_TOKEN_SUM_NORM };
+enum cfg_std_kind { STD_SAMPLE, STD_POPULATION };
+enum cfg_lr_schedule { SCHED_CONSTANT, SCHED_LINEAR, SCHED_COSINE };
+enum cfg_placement { PLACE_COLOCATED, PLACE_DISAGGREGATED };
 
 // Strings are owned by the config (NUL-terminated, "" when unset); enums hold
 // the index of the chosen name in the schema's choice list (same order as the
@@ -43,7 +43,7 @@ struct run_section {
     char *name;
     char *out_dir;
     int64_t seed;
-    int device; // enum run_device
+    int device; // enum cfg_run_device
     int64_t threads;
     int log_level; // enum log_level
 };
@@ -54,7 +54,7 @@ struct model_section {
     int64_t max_seq_len;
     double rope_theta, rms_norm_eps, init_std;
     bool tie_embeddings, activation_checkpointing;
-    int dtype; // enum model_dtype
+    int dtype; // enum cfg_model_dtype
     char *reference_path;
 };
 
@@ -69,7 +69,7 @@ struct data_section {
     char *train_path, *eval_path;
     struct str_list question_key;
     char *answer_key;
-    int answer_format; // enum answer_format
+    int answer_format; // enum cfg_answer_format
     bool shuffle;
     int64_t max_prompt_tokens;
 };
@@ -81,8 +81,8 @@ struct rollout_section {
 };
 
 struct reward_section {
-    int verifier;             // enum verifier_kind
-    int last_number_fallback; // enum tristate
+    int verifier;             // enum cfg_verifier_kind
+    int last_number_fallback; // enum cfg_tristate
     double rel_tol;
     char *rm_path;
     double rm_alpha;
@@ -92,16 +92,16 @@ struct reward_section {
 struct grpo_section {
     int64_t queries_per_step, ppo_epochs, mini_batch_queries, micro_batch_seqs;
     double kl_coef, clip_low, clip_high, adv_eps, entropy_coef;
-    int kl_estimator; // enum kl_estimator
-    int loss_agg;     // enum loss_agg
+    int kl_estimator; // enum cfg_kl_estimator
+    int loss_agg;     // enum cfg_loss_agg
     bool std_norm;
-    int std_kind; // enum std_kind
+    int std_kind; // enum cfg_std_kind
     bool filter_zero_variance, resample_zero_variance;
 };
 
 struct optim_section {
     double lr, beta1, beta2, eps, weight_decay, grad_clip, min_lr_ratio;
-    int schedule; // enum lr_schedule
+    int schedule; // enum cfg_lr_schedule
     int64_t warmup_steps;
 };
 
@@ -111,8 +111,12 @@ struct trainer_section {
     char *checkpoint_dir;
 };
 
+struct sft_section {
+    int64_t batch_seqs, micro_batch_seqs;
+};
+
 struct cluster_section {
-    int placement; // enum placement
+    int placement; // enum cfg_placement
     int64_t learners, rollout_workers, reward_workers;
 };
 
@@ -135,6 +139,7 @@ struct config {
     struct grpo_section grpo;
     struct optim_section optim;
     struct trainer_section trainer;
+    struct sft_section sft;
     struct cluster_section cluster;
     char *path;                                     // the file it was loaded from ("" for defaults)
     struct config_origin origin[CONFIG_MAX_FIELDS]; // indexed like the schema
@@ -167,6 +172,10 @@ char *config_to_yaml(const struct config *cfg);
 // Copy (deep) and free.
 void config_copy(struct config *dst, const struct config *src);
 void config_destroy(struct config *cfg);
+
+// The name of value of an enum key ("data", "answer_format", 1 -> "gsm8k");
+// "?" when the key is not an enum or the value is out of range.
+const char *config_enum_name(const char *section, const char *key, int value);
 
 // "file:line:col: " (or "--set k=v: ") prefix for an error about a field,
 // given its "section.key". Writes "" when the field is unknown.

@@ -149,6 +149,11 @@ const struct cfg_field config_fields[] = {
     I(trainer, max_nonfinite_steps, "3", 1, BIG,
       "stop after this many consecutive steps with NaN/Inf"),
 
+    I(sft, batch_seqs, "64", 1, 1 << 24,
+      "sequences per optimiser step of grpo sft (split across learners)"),
+    I(sft, micro_batch_seqs, "0", 0, 1 << 24,
+      "sequences per forward/backward of grpo sft; 0 = the rank's whole share"),
+
     E(cluster, placement, "colocated", placements,
       "every rank does every role, or ranks split into roles"),
     I(cluster, learners, "0", 0, 1 << 20, "learner ranks (disaggregated)"),
@@ -158,8 +163,8 @@ const struct cfg_field config_fields[] = {
 
 const int config_n_fields = (int)(sizeof config_fields / sizeof config_fields[0]);
 
-const char *const config_sections[] = {"run",  "model", "tokenizer", "data",    "rollout", "reward",
-                                       "grpo", "optim", "trainer",   "cluster", NULL};
+const char *const config_sections[] = {"run",  "model", "tokenizer", "data", "rollout", "reward",
+                                       "grpo", "optim", "trainer",   "sft",  "cluster", NULL};
 
 int config_field_index(const char *section, const char *key) {
     for (int i = 0; i < config_n_fields; i++)
@@ -167,4 +172,12 @@ int config_field_index(const char *section, const char *key) {
             strcmp(config_fields[i].key, key) == 0)
             return i;
     return -1;
+}
+
+const char *config_enum_name(const char *section, const char *key, int value) {
+    int i = config_field_index(section, key);
+    if (i < 0 || config_fields[i].type != CFG_ENUM || value < 0) return "?";
+    for (int k = 0; config_fields[i].choices[k]; k++)
+        if (k == value) return config_fields[i].choices[k];
+    return "?";
 }

@@ -52,7 +52,7 @@ static int read_row(const struct dataset_cfg *cfg, const char *line, size_t n, u
         while (len && strchr(" \t\r\n", s[0])) s++, len--;
         while (len && strchr(" \t\r\n", s[len - 1])) len--;
         text_buf_append(&r->text, s, len);
-        if (r->text.n == after_join) r->text.n = before;  // an empty part adds no separator
+        if (r->text.n == after_join) r->text.n = before; // an empty part adds no separator
     }
     if (r->text.n == q_off) {
         rc = err_user(e, "empty question");
@@ -69,7 +69,7 @@ static int read_row(const struct dataset_cfg *cfg, const char *line, size_t n, u
         err_prefix(e, "key '%s' (gold mode %s): ", cfg->answer_key, gold_mode_name(cfg->gold_mode));
         goto fail;
     }
-    if (r->text.n == g_off) r->n_empty_gold++;  // kept: it can never be verified, but counts
+    if (r->text.n == g_off) r->n_empty_gold++; // kept: it can never be verified, but counts
     text_buf_append(&r->text, "", 1);
     if (r->n == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 256;
@@ -127,11 +127,16 @@ int dataset_load(const struct dataset_cfg *cfg, struct dataset **out, struct err
     if (r.n_empty_gold)
         LOG_WARN("%s: %zu rows have an empty gold answer under '%s'", cfg->path, r.n_empty_gold,
                  cfg->answer_key);
-    if (n_skipped) LOG_WARN("%s: skipped %zu bad lines (first: %s)", cfg->path, n_skipped, first_bad);
+    if (n_skipped)
+        LOG_WARN("%s: skipped %zu bad lines (first: %s)", cfg->path, n_skipped, first_bad);
     struct dataset *d = xcalloc(1, sizeof *d);
-    *d = (struct dataset){.n_rows = r.n, .n_skipped = n_skipped, .n_empty_gold = r.n_empty_gold,
+    *d = (struct dataset){.n_rows = r.n,
+                          .n_skipped = n_skipped,
+                          .n_empty_gold = r.n_empty_gold,
                           .text = r.text.s,
-                          .question_off = r.question_off, .gold_off = r.gold_off, .line = r.line};
+                          .question_off = r.question_off,
+                          .gold_off = r.gold_off,
+                          .line = r.line};
     *out = d;
     return 0;
 }

@@ -13,11 +13,11 @@
 
 // How the gold answer is read from the value under answer_key.
 enum gold_mode {
-    GOLD_RAW = 1,  // the string as is (trimmed); a number is written as by GOLD_NUMBER
-    GOLD_GSM8K,    // the text after the last "####", trimmed, commas removed
-    GOLD_BOXED,    // the content of the last \boxed{...} (or \fbox{...}), braces balanced
-    GOLD_FIRST,    // the first element of a list (OlympiadBench's final_answer), read as raw
-    GOLD_NUMBER,   // a JSON number (or numeric string): 27.0 -> "27", 0.5 -> "0.5"
+    GOLD_RAW = 1, // the string as is (trimmed); a number is written as by GOLD_NUMBER
+    GOLD_GSM8K,   // the text after the last "####", trimmed, commas removed
+    GOLD_BOXED,   // the content of the last \boxed{...} (or \fbox{...}), braces balanced
+    GOLD_FIRST,   // the first element of a list (OlympiadBench's final_answer), read as raw
+    GOLD_NUMBER,  // a JSON number (or numeric string): 27.0 -> "27", 0.5 -> "0.5"
 };
 
 // "raw", "gsm8k", "boxed", "first", "number"; 0 or ERR_USER naming the value.
@@ -42,12 +42,12 @@ struct dataset_cfg {
 
 struct dataset {
     size_t n_rows;
-    size_t n_skipped;     // bad lines skipped (skip_bad_lines)
-    size_t n_empty_gold;  // rows kept with an empty gold answer (2 in gaokao2023en)
-    char *text;        // the strings, NUL-terminated, one after another
-    uint64_t *question_off;  // (n_rows) offsets into text
-    uint64_t *gold_off;      // (n_rows)
-    uint32_t *line;          // (n_rows) 1-based line of each row in the file
+    size_t n_skipped;       // bad lines skipped (skip_bad_lines)
+    size_t n_empty_gold;    // rows kept with an empty gold answer (2 in gaokao2023en)
+    char *text;             // the strings, NUL-terminated, one after another
+    uint64_t *question_off; // (n_rows) offsets into text
+    uint64_t *gold_off;     // (n_rows)
+    uint32_t *line;         // (n_rows) 1-based line of each row in the file
 };
 
 // Reads the whole file. Blank lines are not rows. Errors (ERR_USER): the

@@ -8,7 +8,7 @@
 #include "data/data_internal.h"
 
 static const char *const mode_names[] = {
-    [GOLD_RAW] = "raw", [GOLD_GSM8K] = "gsm8k", [GOLD_BOXED] = "boxed",
+    [GOLD_RAW] = "raw",     [GOLD_GSM8K] = "gsm8k",   [GOLD_BOXED] = "boxed",
     [GOLD_FIRST] = "first", [GOLD_NUMBER] = "number",
 };
 
@@ -19,8 +19,8 @@ int gold_mode_parse(const char *name, enum gold_mode *out, struct err *e) {
             return 0;
         }
     }
-    return err_user(e, "unknown gold answer mode '%s' (expected raw, gsm8k, boxed, first or number)",
-                    name);
+    return err_user(
+        e, "unknown gold answer mode '%s' (expected raw, gsm8k, boxed, first or number)", name);
 }
 
 const char *gold_mode_name(enum gold_mode mode) {
@@ -58,14 +58,17 @@ static void append_trimmed(struct text_buf *out, const char *s, size_t n) {
 
 static void append_number(struct text_buf *out, double x) {
     char buf[64];
-    if (x == floor(x) && fabs(x) < 1e15) snprintf(buf, sizeof buf, "%.0f", x);
-    else snprintf(buf, sizeof buf, "%.15g", x);
+    if (x == floor(x) && fabs(x) < 1e15)
+        snprintf(buf, sizeof buf, "%.0f", x);
+    else
+        snprintf(buf, sizeof buf, "%.15g", x);
     text_buf_append(out, buf, strlen(buf));
 }
 
 int gold_read(enum gold_mode mode, const cJSON *v, struct text_buf *out, struct err *e) {
     if (mode == GOLD_FIRST) {
-        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) return err_user(e, "not a non-empty list");
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+            return err_user(e, "not a non-empty list");
         return gold_read(GOLD_RAW, cJSON_GetArrayItem(v, 0), out, e);
     }
     if (cJSON_IsNumber(v) && (mode == GOLD_RAW || mode == GOLD_NUMBER)) {
@@ -73,10 +76,13 @@ int gold_read(enum gold_mode mode, const cJSON *v, struct text_buf *out, struct 
         append_number(out, v->valuedouble);
         return 0;
     }
-    if (!cJSON_IsString(v)) return err_user(e, "not a string%s", mode == GOLD_RAW ? " or a number" : "");
+    if (!cJSON_IsString(v))
+        return err_user(e, "not a string%s", mode == GOLD_RAW ? " or a number" : "");
     const char *s = v->valuestring;
     switch (mode) {
-    case GOLD_RAW: append_trimmed(out, s, strlen(s)); return 0;
+    case GOLD_RAW:
+        append_trimmed(out, s, strlen(s));
+        return 0;
     case GOLD_NUMBER: {
         char *end;
         double x = strtod(s, &end);
@@ -103,10 +109,12 @@ int gold_read(enum gold_mode mode, const cJSON *v, struct text_buf *out, struct 
     }
     case GOLD_BOXED: {
         size_t start, len;
-        if (data_find_last_boxed(s, &start, &len) < 0) return err_user(e, "no \\boxed{...} in the answer");
+        if (data_find_last_boxed(s, &start, &len) < 0)
+            return err_user(e, "no \\boxed{...} in the answer");
         append_trimmed(out, s + start, len);
         return 0;
     }
-    default: return err_internal(e, "bad gold mode %d", (int)mode);
+    default:
+        return err_internal(e, "bad gold mode %d", (int)mode);
     }
 }

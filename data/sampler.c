@@ -11,7 +11,7 @@ void data_epoch_order(uint32_t *perm, uint32_t n_rows, uint64_t seed, uint64_t e
     if (!shuffle) return;
     struct rng_seq rs;
     rng_seq_init(&rs, seed, rng_stream_id(RNG_SHUFFLE, epoch, 0, 0), 0);
-    for (uint32_t i = n_rows; i-- > 1;) {  // Fisher-Yates
+    for (uint32_t i = n_rows; i-- > 1;) { // Fisher-Yates
         uint32_t j = rng_seq_below(&rs, i + 1);
         uint32_t t = perm[i];
         perm[i] = perm[j];
@@ -21,10 +21,14 @@ void data_epoch_order(uint32_t *perm, uint32_t n_rows, uint64_t seed, uint64_t e
 
 int data_sampler_create(size_t n_rows, uint64_t seed, int shuffle, struct data_sampler **out,
                         struct err *e) {
-    if (n_rows == 0 || n_rows > UINT32_MAX) return err_user(e, "cannot sample from %zu rows", n_rows);
+    if (n_rows == 0 || n_rows > UINT32_MAX)
+        return err_user(e, "cannot sample from %zu rows", n_rows);
     struct data_sampler *s = xcalloc(1, sizeof *s);
-    *s = (struct data_sampler){.n_rows = (uint32_t)n_rows, .seed = seed, .shuffle = shuffle,
-                               .perm_epoch = UINT64_MAX, .perm = xmalloc(n_rows * sizeof(uint32_t))};
+    *s = (struct data_sampler){.n_rows = (uint32_t)n_rows,
+                               .seed = seed,
+                               .shuffle = shuffle,
+                               .perm_epoch = UINT64_MAX,
+                               .perm = xmalloc(n_rows * sizeof(uint32_t))};
     *out = s;
     return 0;
 }
@@ -39,7 +43,7 @@ void data_sampler_destroy(struct data_sampler **s) {
 void data_sampler_next(struct data_sampler *s, struct data_cursor *cursor, size_t n_queries,
                        uint32_t *rows) {
     for (size_t i = 0; i < n_queries; i++) {
-        if (cursor->position >= s->n_rows) {  // also repairs a cursor from a larger data set
+        if (cursor->position >= s->n_rows) { // also repairs a cursor from a larger data set
             cursor->epoch++;
             cursor->position = 0;
         }

@@ -16,7 +16,7 @@
 // integers, stored in checkpoints as they are.
 struct data_cursor {
     uint64_t epoch;
-    uint64_t position;  // in [0, n_rows)
+    uint64_t position; // in [0, n_rows)
 };
 
 // The order of epoch: a permutation of [0, n_rows) drawn by Fisher-Yates from
@@ -28,8 +28,8 @@ struct data_sampler {
     uint32_t n_rows;
     uint64_t seed;
     int shuffle;
-    uint64_t perm_epoch;  // the epoch perm holds, UINT64_MAX: none yet
-    uint32_t *perm;       // (n_rows)
+    uint64_t perm_epoch; // the epoch perm holds, UINT64_MAX: none yet
+    uint32_t *perm;      // (n_rows)
 };
 
 // Error (ERR_USER): n_rows is 0 or above UINT32_MAX.

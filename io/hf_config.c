@@ -13,7 +13,7 @@
 
 static int get_int(const char *path, const cJSON *j, const char *key, int *out, struct err *e) {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
-    if (!x || cJSON_IsNull(x)) return 0;  // keep the default
+    if (!x || cJSON_IsNull(x)) return 0; // keep the default
     if (!cJSON_IsNumber(x) || x->valuedouble != floor(x->valuedouble) ||
         fabs(x->valuedouble) > 2147483647.0)
         return err_user(e, "%s: key '%s' must be an integer", path, key);
@@ -21,8 +21,7 @@ static int get_int(const char *path, const cJSON *j, const char *key, int *out, 
     return 0;
 }
 
-static int get_num(const char *path, const cJSON *j, const char *key, double *out,
-                   struct err *e) {
+static int get_num(const char *path, const cJSON *j, const char *key, double *out, struct err *e) {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
     if (!x || cJSON_IsNull(x)) return 0;
     if (!cJSON_IsNumber(x)) return err_user(e, "%s: key '%s' must be a number", path, key);
@@ -34,13 +33,21 @@ int hf_config_parse(const char *text, const char *path, struct hf_config *c, str
     int rc = 0;
     cJSON *j = NULL;
     // Qwen2Config defaults.
-    *c = (struct hf_config){.model_type = "qwen2", .architecture = "Qwen2ForCausalLM",
-                            .hidden_size = 4096, .intermediate_size = 22016,
-                            .num_hidden_layers = 32, .num_attention_heads = 32,
-                            .num_key_value_heads = -1, .vocab_size = 151936,
-                            .max_position_embeddings = 32768, .rope_theta = 10000.0,
-                            .rms_norm_eps = 1e-6, .tie_word_embeddings = false,
-                            .bos_token_id = -1, .eos_token_id = -1, .torch_dtype = "float32"};
+    *c = (struct hf_config){.model_type = "qwen2",
+                            .architecture = "Qwen2ForCausalLM",
+                            .hidden_size = 4096,
+                            .intermediate_size = 22016,
+                            .num_hidden_layers = 32,
+                            .num_attention_heads = 32,
+                            .num_key_value_heads = -1,
+                            .vocab_size = 151936,
+                            .max_position_embeddings = 32768,
+                            .rope_theta = 10000.0,
+                            .rms_norm_eps = 1e-6,
+                            .tie_word_embeddings = false,
+                            .bos_token_id = -1,
+                            .eos_token_id = -1,
+                            .torch_dtype = "float32"};
     j = cJSON_Parse(text);
     if (!cJSON_IsObject(j)) {
         rc = err_user(e, "%s: not a JSON object", path);

@@ -8,13 +8,13 @@
 #include "core/err.h"
 
 struct hf_config {
-    char model_type[32];     // "qwen2"
-    char architecture[64];   // architectures[0], e.g. "Qwen2ForCausalLM"
+    char model_type[32];   // "qwen2"
+    char architecture[64]; // architectures[0], e.g. "Qwen2ForCausalLM"
     int hidden_size, intermediate_size, num_hidden_layers, num_attention_heads;
     int num_key_value_heads, vocab_size, max_position_embeddings;
     double rope_theta, rms_norm_eps;
     bool tie_word_embeddings;
-    int bos_token_id, eos_token_id;  // -1 when absent
+    int bos_token_id, eos_token_id; // -1 when absent
     char torch_dtype[16];
 };
 

@@ -15,14 +15,20 @@
 
 #include "core/check.h"
 
-#define ST_HEADER_MAX (100u << 20)  // the format's own limit on the JSON header
+#define ST_HEADER_MAX (100u << 20) // the format's own limit on the JSON header
 
 static size_t dtype_size(enum st_dtype d) {
     switch (d) {
-    case ST_F32: case ST_I32: return 4;
-    case ST_F16: case ST_BF16: return 2;
-    case ST_I64: return 8;
-    default: return 0;
+    case ST_F32:
+    case ST_I32:
+        return 4;
+    case ST_F16:
+    case ST_BF16:
+        return 2;
+    case ST_I64:
+        return 8;
+    default:
+        return 0;
     }
 }
 
@@ -46,8 +52,8 @@ void safetensors_close(struct st_file **pf) {
     *pf = NULL;
 }
 
-static int parse_tensor(struct st_file *f, const cJSON *it, size_t data_bytes,
-                        struct st_tensor *t, struct err *e) {
+static int parse_tensor(struct st_file *f, const cJSON *it, size_t data_bytes, struct st_tensor *t,
+                        struct err *e) {
     const char *p = f->path, *name = it->string;
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(it, "dtype");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(it, "shape");
@@ -102,8 +108,8 @@ int safetensors_open(const char *path, struct st_file **out, struct err *e) {
     struct stat st;
     if (fstat(fd, &st) < 0 || st.st_size < 8) {
         close(fd);
-        rc = err_user(e, "%s: not a safetensors file (shorter than its 8-byte header length)",
-                      path);
+        rc =
+            err_user(e, "%s: not a safetensors file (shorter than its 8-byte header length)", path);
         goto fail;
     }
     f->map_bytes = (size_t)st.st_size;
@@ -176,7 +182,9 @@ int safetensors_read_f32(const struct st_tensor *t, float *out, size_t n, struct
                         t->n_elems, n);
     const unsigned char *p = t->data;
     switch (t->dtype) {
-    case ST_F32: memcpy(out, p, n * 4); break;
+    case ST_F32:
+        memcpy(out, p, n * 4);
+        break;
     case ST_BF16:
         for (size_t i = 0; i < n; i++) {
             uint32_t bits = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16;
@@ -184,7 +192,8 @@ int safetensors_read_f32(const struct st_tensor *t, float *out, size_t n, struct
         }
         break;
     case ST_F16:
-        for (size_t i = 0; i < n; i++) out[i] = half_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+        for (size_t i = 0; i < n; i++)
+            out[i] = half_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
         break;
     default:
         return err_user(e, "%s: tensor '%s' has dtype '%s', expected F32, BF16 or F16", t->path,
@@ -310,7 +319,7 @@ int safetensors_write_f32(const char *path, const struct st_write_tensor *ts, in
         off += ne * 4;
     }
     char *js = cJSON_PrintUnformatted(hdr);
-    size_t hl = strlen(js), padded = (hl + 7) / 8 * 8;  // data starts 8-byte aligned
+    size_t hl = strlen(js), padded = (hl + 7) / 8 * 8; // data starts 8-byte aligned
     fp = fopen(tmp, "wb");
     if (!fp) {
         rc = err_user(e, "%s: %s", tmp, strerror(errno));

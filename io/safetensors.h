@@ -20,8 +20,8 @@ struct st_tensor {
     int ndim;
     int64_t shape[ST_MAX_DIMS];
     size_t n_elems;
-    const void *data;         // inside the mapping, n_elems * element size bytes
-    const char *path;         // the file it lives in (borrowed from its st_file)
+    const void *data; // inside the mapping, n_elems * element size bytes
+    const char *path; // the file it lives in (borrowed from its st_file)
 };
 
 struct st_file {
@@ -59,5 +59,4 @@ struct st_write_tensor {
     const float *data;
 };
 // Writes an F32 safetensors file at path (via path.tmp + rename), tensors in the given order.
-int safetensors_write_f32(const char *path, const struct st_write_tensor *ts, int n,
-                          struct err *e);
+int safetensors_write_f32(const char *path, const struct st_write_tensor *ts, int n, struct err *e);

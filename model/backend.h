@@ -16,7 +16,7 @@ struct kv_view {
     float *pool;
     int L, Hkv, D, block_size;
     int max_blocks_per_seq;
-    const int32_t *block_table;  // (n_seqs, max_blocks_per_seq) of the sequences in the call
+    const int32_t *block_table; // (n_seqs, max_blocks_per_seq) of the sequences in the call
 };
 
 struct backend_ops {
@@ -27,8 +27,8 @@ struct backend_ops {
     // out(N,C) = table[tokens]; dtable[tokens] += dout
     void (*embedding_forward)(void *ctx, float *out, const float *table, const int32_t *tokens,
                               int N, int C);
-    void (*embedding_backward)(void *ctx, float *dtable, const float *dout,
-                               const int32_t *tokens, int N, int C);
+    void (*embedding_backward)(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
+                               int N, int C);
     // out = x / sqrt(mean(x^2) + eps) * w; rstd(N) = 1 / sqrt(mean(x^2) + eps)
     void (*rmsnorm_forward)(void *ctx, float *out, float *rstd, const float *x, const float *w,
                             int N, int C, float eps);
@@ -40,8 +40,8 @@ struct backend_ops {
     void (*bias_backward)(void *ctx, float *dbias, const float *dout, int N, int M, int ld);
     // In place on the first n_heads heads of each row (stride ld) of x: rotate pairs (i, i+D/2)
     // by pos[t] * theta^(-2i/D); backward rotates by the opposite angle.
-    void (*rope_forward)(void *ctx, float *x, const int32_t *pos, int N, int n_heads, int D,
-                         int ld, float theta);
+    void (*rope_forward)(void *ctx, float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
+                         float theta);
     void (*rope_backward)(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D,
                           int ld, float theta);
     // Causal self-attention within packed sequences. qkv (N,Q) = q|k|v; out (N,H*D);
@@ -50,8 +50,8 @@ struct backend_ops {
                               const int32_t *cu_seqlens, int B, int H, int Hkv, int D);
     // dqkv (N,Q) overwrite
     void (*attention_backward)(void *ctx, float *dqkv, const float *dout, const float *out,
-                               const float *qkv, const float *lse, const int32_t *cu_seqlens,
-                               int B, int H, int Hkv, int D);
+                               const float *qkv, const float *lse, const int32_t *cu_seqlens, int B,
+                               int H, int Hkv, int D);
     // Writes k, v of the new tokens into the cache, then attends: sequence b has n_new[b] new
     // tokens (packed, cu_new offsets) at positions start[b] .. start[b]+n_new[b]-1 and attends
     // to cache positions 0 .. its own. out (N,H*D).
@@ -75,8 +75,7 @@ struct backend_ops {
     // AdamW on n floats (decoupled decay: p -= lr wd p first); bc1 = 1 - b1^t, bc2 = 1 - b2^t;
     // grad_scale multiplies g (clipping).
     void (*adamw)(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr,
-                  float b1, float b2, float eps, float wd, float bc1, float bc2,
-                  float grad_scale);
+                  float b1, float b2, float eps, float wd, float bc1, float bc2, float grad_scale);
 };
 
 struct backend {

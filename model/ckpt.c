@@ -26,8 +26,7 @@ static int read_group(const struct model *m, struct h5file *f, const char *group
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
         snprintf(name, sizeof name, "%s/%s", group, t->name);
-        if (!h5_exists(f, name))
-            return err_user(e, "%s: missing tensor '%s'", h5_path(f), name);
+        if (!h5_exists(f, name)) return err_user(e, "%s: missing tensor '%s'", h5_path(f), name);
         TRY(h5_read(f, name, H5_F32, t->ndim, t->shape, base + t->offset, e));
     }
     return 0;
@@ -102,8 +101,7 @@ int model_load_path(const char *path, const struct backend *be, struct mem_ledge
     return model_load_ckpt(path, be, ledger, out, e);
 }
 
-int adamw_write_h5(const struct adamw *o, const struct model *m, struct h5file *f,
-                   struct err *e) {
+int adamw_write_h5(const struct adamw *o, const struct model *m, struct h5file *f, struct err *e) {
     TRY(h5_create_group(f, "/optim", e));
     TRY(h5_attr_set_i64(f, "/optim", "step", o->step, e));
     TRY(write_group(m, f, "/optim/m", o->m, e));
@@ -113,7 +111,8 @@ int adamw_write_h5(const struct adamw *o, const struct model *m, struct h5file *
 int adamw_read_h5(struct adamw *o, const struct model *m, struct h5file *f, struct err *e) {
     int64_t step;
     TRY(h5_attr_get_i64(f, "/optim", "step", &step, e));
-    if (step < 0) return err_user(e, "%s: /optim step '%lld' is negative", h5_path(f), (long long)step);
+    if (step < 0)
+        return err_user(e, "%s: /optim step '%lld' is negative", h5_path(f), (long long)step);
     TRY(read_group(m, f, "/optim/m", o->m, e));
     TRY(read_group(m, f, "/optim/v", o->v, e));
     o->step = step;

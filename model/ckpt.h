@@ -21,6 +21,5 @@ int model_save_ckpt(const struct model *m, const char *path, struct err *e);
 int model_load_path(const char *path, const struct backend *be, struct mem_ledger *ledger,
                     struct model **out, struct err *e);
 
-int adamw_write_h5(const struct adamw *o, const struct model *m, struct h5file *f,
-                   struct err *e);
+int adamw_write_h5(const struct adamw *o, const struct model *m, struct h5file *f, struct err *e);
 int adamw_read_h5(struct adamw *o, const struct model *m, struct h5file *f, struct err *e);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/log.h"
 #include "model/model_internal.h"
 
 #define P(off) (m->params + (off))
@@ -46,10 +47,15 @@ static void acts_layout(const struct model_shape *s, const struct model_acts_cfg
     a->cu = carve(c, N + 1, sizeof(int32_t));
     a->resid = CF(c, (size_t)a->n_resid * N * C);
     for (int i = 0; i < a->n_sets; i++) {
-        struct block_acts ba = {
-            .xn1 = CF(c, N * C), .rstd1 = CF(c, N), .qkv = CF(c, N * Q), .att = CF(c, N * HD),
-            .lse = CF(c, N * s->H), .hmid = CF(c, N * C), .xn2 = CF(c, N * C), .rstd2 = CF(c, N),
-            .gu = CF(c, N * 2 * F)};
+        struct block_acts ba = {.xn1 = CF(c, N * C),
+                                .rstd1 = CF(c, N),
+                                .qkv = CF(c, N * Q),
+                                .att = CF(c, N * HD),
+                                .lse = CF(c, N * s->H),
+                                .hmid = CF(c, N * C),
+                                .xn2 = CF(c, N * C),
+                                .rstd2 = CF(c, N),
+                                .gu = CF(c, N * 2 * F)};
         if (a->sets) a->sets[i] = ba;
     }
     a->rstdf = CF(c, N);
@@ -81,10 +87,13 @@ int model_acts_create(const struct model *m, const struct model_acts_cfg *cfg,
     *out = NULL;
     if (cfg->n_tokens_max <= 0)
         return err_user(e, "token capacity '%d' must be positive", cfg->n_tokens_max);
+    if (!(cfg->temperature >= 0) || (cfg->temperature > 0 && cfg->temperature < 1e-3f))
+        return err_user(e, "temperature '%g' must be 0 (none) or at least 0.001", cfg->temperature);
     struct model_acts *a = xcalloc(1, sizeof *a);
     a->cfg = *cfg;
-    a->sets = xcalloc((size_t)(cfg->is_recompute || cfg->is_inference ? 1 : m->shape.L),
-                      sizeof *a->sets);
+    a->inv_temperature = cfg->temperature > 0 ? 1.0f / cfg->temperature : 1.0f;
+    a->sets =
+        xcalloc((size_t)(cfg->is_recompute || cfg->is_inference ? 1 : m->shape.L), sizeof *a->sets);
     a->n_bytes = model_acts_bytes(&m->shape, cfg);
     a->buf = alloc_aligned(m->ledger, MEM_ACTS, a->n_bytes);
     if (!a->buf) {
@@ -115,6 +124,14 @@ void model_mem_plan(const struct model_shape *s, const struct model_acts_cfg *cf
     out->grads = cfg && !cfg->is_inference ? out->params : 0;
     out->moments = has_optim ? 2 * out->params : 0;
     out->acts = cfg ? model_acts_bytes(s, cfg) : 0;
+}
+
+void model_mem_plan_log(const struct model_mem_plan *p) {
+    const double mib = 1024.0 * 1024.0;
+    LOG_INFO("memory plan: params %.1f MiB, grads %.1f MiB, adamw moments %.1f MiB, "
+             "activations %.1f MiB, total %.1f MiB",
+             p->params / mib, p->grads / mib, p->moments / mib, p->acts / mib,
+             (p->params + p->grads + p->moments + p->acts) / mib);
 }
 
 // ---- forward ----
@@ -189,6 +206,8 @@ static int load_batch(struct model *m, struct model_acts *a, const int32_t *toke
     return 0;
 }
 
+static void lm_logits(struct model *m, struct model_acts *a, const float *hn, int n);
+
 int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
                   const int32_t *targets, const int32_t *cu_seqlens, int B, float *logprob,
                   float *entropy, struct err *e) {
@@ -206,9 +225,9 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
     model_final_norm(m, a, resid_at(a, s, s->L));
     for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
-        linear(m, a->logits, a->hn + (size_t)t0 * s->C, P(m->lm_head), n, s->V, s->C, 0.0f);
-        op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0,
-                             a->lse_out + t0, a->logits, a->targets + t0, n, s->V);
+        lm_logits(m, a, a->hn + (size_t)t0 * s->C, n);
+        op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0, a->lse_out + t0, a->logits,
+                             a->targets + t0, n, s->V);
     }
     memcpy(entropy, a->ent_out, sizeof(float) * (size_t)N);
     return 0;
@@ -217,11 +236,25 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
 // ---- backward ----
 
 // dW (M,K) += dy^T x; dx (N,K) = dy W  (dy (N,M), x (N,K))
-static void linear_backward(struct model *m, float *dx, float *dw, const float *dy,
-                            const float *x, const float *w, int N, int M, int K) {
+// (alpha scales dy: the LM head's 1 / temperature)
+static void linear_backward_scaled(struct model *m, float *dx, float *dw, const float *dy,
+                                   const float *x, const float *w, int N, int M, int K,
+                                   float alpha) {
     const struct backend_ops *op = m->be->ops;
-    op->gemm(m->be->ctx, true, false, M, K, N, 1.0f, dy, M, x, K, 1.0f, dw, K);
-    op->gemm(m->be->ctx, false, false, N, K, M, 1.0f, dy, M, w, K, 0.0f, dx, K);
+    op->gemm(m->be->ctx, true, false, M, K, N, alpha, dy, M, x, K, 1.0f, dw, K);
+    op->gemm(m->be->ctx, false, false, N, K, M, alpha, dy, M, w, K, 0.0f, dx, K);
+}
+
+static void linear_backward(struct model *m, float *dx, float *dw, const float *dy, const float *x,
+                            const float *w, int N, int M, int K) {
+    linear_backward_scaled(m, dx, dw, dy, x, w, N, M, K, 1.0f);
+}
+
+// logits (n,V) = hn Wlm^T / temperature
+static void lm_logits(struct model *m, struct model_acts *a, const float *hn, int n) {
+    const struct model_shape *s = &m->shape;
+    m->be->ops->gemm(m->be->ctx, false, true, n, s->V, s->C, a->inv_temperature, hn, s->C,
+                     P(m->lm_head), s->C, 0.0f, a->logits, s->V);
 }
 
 // On entry a->dres = dLoss/d(block output); on exit dLoss/d(block input).
@@ -233,7 +266,7 @@ static void block_backward(struct model *m, struct model_acts *a, struct block_a
     const struct model_layer_off *lo = &m->layer[l];
     int N = a->N, C = s->C, Q = (s->H + 2 * s->Hkv) * s->D, HD = s->H * s->D, F = s->F;
     // MLP
-    op->swiglu_forward(cx, a->act, ba->gu, N, F);  // recomputed: cheaper than storing (N,F)
+    op->swiglu_forward(cx, a->act, ba->gu, N, F); // recomputed: cheaper than storing (N,F)
     linear_backward(m, a->dact, G(lo->wd), a->dres, a->act, P(lo->wd), N, C, F);
     op->swiglu_backward(cx, a->dgu, a->dact, ba->gu, N, F);
     linear_backward(m, a->dxn, G(lo->wgu), a->dgu, ba->xn2, P(lo->wgu), N, 2 * F, C);
@@ -262,18 +295,18 @@ int model_backward(struct model *m, struct model_acts *a, const float *d_logprob
     for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
         const float *hn = a->hn + (size_t)t0 * C;
-        linear(m, a->logits, hn, P(m->lm_head), n, s->V, C, 0.0f);
+        lm_logits(m, a, hn, n);
         op->logsoftmax_backward(cx, a->logits, a->targets + t0, d_logprob ? d_logprob + t0 : NULL,
-                                d_entropy ? d_entropy + t0 : NULL, a->lse_out + t0,
-                                a->ent_out + t0, n, s->V);
-        linear_backward(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn, P(m->lm_head),
-                        n, s->V, C);
+                                d_entropy ? d_entropy + t0 : NULL, a->lse_out + t0, a->ent_out + t0,
+                                n, s->V);
+        linear_backward_scaled(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn,
+                               P(m->lm_head), n, s->V, C, a->inv_temperature);
     }
     op->rmsnorm_backward(cx, a->dres, G(m->norm), a->dxn, resid_at(a, s, s->L), P(m->norm),
                          a->rstdf, N, C);
     for (int l = s->L - 1; l >= 0; l--) {
         struct block_acts *ba = &a->sets[a->n_sets == 1 ? 0 : l];
-        if (a->cfg.is_recompute)  // recompute this block's activations from its stored input
+        if (a->cfg.is_recompute) // recompute this block's activations from its stored input
             model_block_forward(m, a, ba, l, resid_at(a, s, l), a->dx, NULL);
         block_backward(m, a, ba, l, resid_at(a, s, l));
     }

@@ -22,15 +22,21 @@ int model_shape_from_hf(const struct hf_config *c, struct model_shape *s, struct
     int i = 0, n = (int)(sizeof archs / sizeof archs[0]);
     while (i < n && strcmp(archs[i].arch, c->architecture) != 0) i++;
     if (i == n)
-        return err_user(e, "unknown architecture '%s' (expected Qwen2ForCausalLM, "
-                           "Qwen2ForRewardModel or Qwen2ForSequenceClassification)",
+        return err_user(e,
+                        "unknown architecture '%s' (expected Qwen2ForCausalLM, "
+                        "Qwen2ForRewardModel or Qwen2ForSequenceClassification)",
                         c->architecture);
-    *s = (struct model_shape){.C = c->hidden_size, .L = c->num_hidden_layers,
-                              .H = c->num_attention_heads, .Hkv = c->num_key_value_heads,
-                              .F = c->intermediate_size, .V = c->vocab_size,
+    *s = (struct model_shape){.C = c->hidden_size,
+                              .L = c->num_hidden_layers,
+                              .H = c->num_attention_heads,
+                              .Hkv = c->num_key_value_heads,
+                              .F = c->intermediate_size,
+                              .V = c->vocab_size,
                               .max_pos = c->max_position_embeddings,
-                              .rope_theta = (float)c->rope_theta, .rms_eps = (float)c->rms_norm_eps,
-                              .is_tied = c->tie_word_embeddings, .head = archs[i].head};
+                              .rope_theta = (float)c->rope_theta,
+                              .rms_eps = (float)c->rms_norm_eps,
+                              .is_tied = c->tie_word_embeddings,
+                              .head = archs[i].head};
     s->D = s->H > 0 ? s->C / s->H : 0;
     return model_shape_check(s, e);
 }
@@ -46,14 +52,20 @@ static double float_decimal(float x) {
 }
 
 void model_shape_to_hf(const struct model_shape *s, struct hf_config *c) {
-    *c = (struct hf_config){.model_type = "qwen2", .hidden_size = s->C,
-                            .intermediate_size = s->F, .num_hidden_layers = s->L,
-                            .num_attention_heads = s->H, .num_key_value_heads = s->Hkv,
-                            .vocab_size = s->V, .max_position_embeddings = s->max_pos,
+    *c = (struct hf_config){.model_type = "qwen2",
+                            .hidden_size = s->C,
+                            .intermediate_size = s->F,
+                            .num_hidden_layers = s->L,
+                            .num_attention_heads = s->H,
+                            .num_key_value_heads = s->Hkv,
+                            .vocab_size = s->V,
+                            .max_position_embeddings = s->max_pos,
                             .rope_theta = float_decimal(s->rope_theta),
                             .rms_norm_eps = float_decimal(s->rms_eps),
-                            .tie_word_embeddings = s->is_tied, .bos_token_id = -1,
-                            .eos_token_id = -1, .torch_dtype = "float32"};
+                            .tie_word_embeddings = s->is_tied,
+                            .bos_token_id = -1,
+                            .eos_token_id = -1,
+                            .torch_dtype = "float32"};
     for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
         if (archs[i].head == s->head)
             snprintf(c->architecture, sizeof c->architecture, "%s", archs[i].arch);
@@ -73,10 +85,11 @@ int model_read_safetensors(struct model *m, const char *dir, struct err *e) {
         bool ok = st->ndim == t->ndim;
         for (int k = 0; ok && k < t->ndim; k++) ok = st->shape[k] == t->shape[k];
         if (!ok) {
-            rc = err_user(e, "%s: tensor '%s' has shape %s[%lld%s%lld], config expects [%lld, %lld]",
-                          st->path, t->name, "", (long long)st->shape[0], st->ndim > 1 ? ", " : "",
-                          st->ndim > 1 ? (long long)st->shape[1] : 0LL, (long long)t->shape[0],
-                          (long long)t->shape[1]);
+            rc =
+                err_user(e, "%s: tensor '%s' has shape %s[%lld%s%lld], config expects [%lld, %lld]",
+                         st->path, t->name, "", (long long)st->shape[0], st->ndim > 1 ? ", " : "",
+                         st->ndim > 1 ? (long long)st->shape[1] : 0LL, (long long)t->shape[0],
+                         (long long)t->shape[1]);
             goto fail;
         }
         TRY_FAIL(rc, safetensors_read_f32(st, m->params + t->offset, t->n, e));
@@ -107,7 +120,8 @@ int model_load_hf(const char *dir, const struct backend *be, struct mem_ledger *
 }
 
 int model_save_hf(const struct model *m, const char *dir, struct err *e) {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_user(e, "%s: %s", dir, strerror(errno));
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return err_user(e, "%s: %s", dir, strerror(errno));
     char path[4096];
     struct hf_config c;
     model_shape_to_hf(&m->shape, &c);
@@ -116,7 +130,8 @@ int model_save_hf(const struct model *m, const char *dir, struct err *e) {
     struct st_write_tensor *ts = xcalloc((size_t)m->n_tensors, sizeof *ts);
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
-        ts[i] = (struct st_write_tensor){.name = t->name, .ndim = t->ndim,
+        ts[i] = (struct st_write_tensor){.name = t->name,
+                                         .ndim = t->ndim,
                                          .shape = {t->shape[0], t->shape[1]},
                                          .data = m->params + t->offset};
     }

@@ -39,8 +39,12 @@ static int infer_body(struct model *m, struct model_acts *a, struct kv_cache *c,
     memcpy(a->cu, cu_new, sizeof(int32_t) * (size_t)(B + 1));
     a->N = N;
     a->B = B;
-    struct kv_view kv = {.pool = c->pool, .L = c->L, .Hkv = c->Hkv, .D = c->D,
-                         .block_size = c->block_size, .max_blocks_per_seq = c->max_blocks_per_seq,
+    struct kv_view kv = {.pool = c->pool,
+                         .L = c->L,
+                         .Hkv = c->Hkv,
+                         .D = c->D,
+                         .block_size = c->block_size,
+                         .max_blocks_per_seq = c->max_blocks_per_seq,
                          .block_table = c->call_table};
     struct infer_args inf = {.kv = &kv, .cu_new = a->cu, .start = start};
     float *x = a->resid, *y = a->resid + (size_t)N * s->C;
@@ -61,10 +65,9 @@ static int infer_body(struct model *m, struct model_acts *a, struct kv_cache *c,
 }
 
 int model_infer(struct model *m, struct model_acts *a, struct kv_cache *c, const int *seqs,
-                const int32_t *tokens, const int32_t *cu_new, int B, float *logits,
-                struct err *e) {
+                const int32_t *tokens, const int32_t *cu_new, int B, float *logits, struct err *e) {
     if (m->shape.head != MODEL_HEAD_LM) return err_user(e, "model has no language-model head");
-    int32_t *start = a->targets;  // (B <= N) scratch for the start positions
+    int32_t *start = a->targets; // (B <= N) scratch for the start positions
     TRY(infer_body(m, a, c, seqs, tokens, cu_new, B, start, e));
     m->be->ops->gemm(m->be->ctx, false, true, B, m->shape.V, m->shape.C, 1.0f, a->hn, m->shape.C,
                      P(m->lm_head), m->shape.C, 0.0f, logits, m->shape.V);
@@ -80,16 +83,16 @@ int model_infer_score(struct model *m, struct model_acts *a, struct kv_cache *c,
     int32_t *start = a->targets;
     TRY(infer_body(m, a, c, seqs, tokens, cu_new, B, start, e));
     const float *h = a->hn;
-    if (s->head == MODEL_HEAD_RM) {  // score.2(relu(score.0(h)))
-        float *z = a->sets[0].xn1;    // (B <= N, C) scratch
+    if (s->head == MODEL_HEAD_RM) { // score.2(relu(score.0(h)))
+        float *z = a->sets[0].xn1;  // (B <= N, C) scratch
         op->gemm(m->be->ctx, false, true, B, s->C, s->C, 1.0f, a->hn, s->C, P(m->score0_w), s->C,
                  0.0f, z, s->C);
         op->bias_forward(m->be->ctx, z, P(m->score0_b), B, s->C, s->C);
         for (size_t i = 0; i < (size_t)B * s->C; i++) z[i] = z[i] > 0 ? z[i] : 0;
         h = z;
     }
-    op->gemm(m->be->ctx, false, true, B, 1, s->C, 1.0f, h, s->C, P(m->score2_w), s->C, 0.0f,
-             score, 1);
+    op->gemm(m->be->ctx, false, true, B, 1, s->C, 1.0f, h, s->C, P(m->score2_w), s->C, 0.0f, score,
+             1);
     if (s->head == MODEL_HEAD_RM)
         for (int b = 0; b < B; b++) score[b] += m->params[m->score2_b];
     return 0;

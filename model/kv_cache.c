@@ -18,17 +18,24 @@ int kv_cache_create(const struct model_shape *s, const struct kv_cache_cfg *cfg,
                     struct mem_ledger *ledger, struct kv_cache **out, struct err *e) {
     *out = NULL;
     if (cfg->n_blocks <= 0 || cfg->block_size <= 0 || cfg->max_seqs <= 0 || cfg->max_len <= 0)
-        return err_user(e, "kv cache sizes must be positive (blocks %d, block size %d, seqs %d, "
-                           "len %d)", cfg->n_blocks, cfg->block_size, cfg->max_seqs, cfg->max_len);
+        return err_user(e,
+                        "kv cache sizes must be positive (blocks %d, block size %d, seqs %d, "
+                        "len %d)",
+                        cfg->n_blocks, cfg->block_size, cfg->max_seqs, cfg->max_len);
     if (cfg->max_len > s->max_pos)
-        return err_user(e, "kv cache max_len '%d' exceeds max_position_embeddings %d",
-                        cfg->max_len, s->max_pos);
+        return err_user(e, "kv cache max_len '%d' exceeds max_position_embeddings %d", cfg->max_len,
+                        s->max_pos);
     struct kv_cache *c = xcalloc(1, sizeof *c);
-    *c = (struct kv_cache){.L = s->L, .Hkv = s->Hkv, .D = s->D, .block_size = cfg->block_size,
-                           .n_blocks = cfg->n_blocks, .max_seqs = cfg->max_seqs,
-                           .max_blocks_per_seq = (cfg->max_len + cfg->block_size - 1) /
-                                                 cfg->block_size,
-                           .block_floats = block_floats(s, cfg->block_size), .ledger = ledger};
+    *c = (struct kv_cache){.L = s->L,
+                           .Hkv = s->Hkv,
+                           .D = s->D,
+                           .block_size = cfg->block_size,
+                           .n_blocks = cfg->n_blocks,
+                           .max_seqs = cfg->max_seqs,
+                           .max_blocks_per_seq =
+                               (cfg->max_len + cfg->block_size - 1) / cfg->block_size,
+                           .block_floats = block_floats(s, cfg->block_size),
+                           .ledger = ledger};
     c->pool = alloc_aligned(ledger, MEM_KV_CACHE, kv_cache_bytes(s, cfg));
     if (!c->pool) {
         free(c);
@@ -72,7 +79,9 @@ static int seq_slot(struct kv_cache *c, int *id, struct err *e) {
     return err_user(e, "kv cache: all %d sequence slots in use", c->max_seqs);
 }
 
-int kv_seq_create(struct kv_cache *c, int *id, struct err *e) { return seq_slot(c, id, e); }
+int kv_seq_create(struct kv_cache *c, int *id, struct err *e) {
+    return seq_slot(c, id, e);
+}
 
 int kv_seq_fork(struct kv_cache *c, int src, int *id, struct err *e) {
     CHECK(src >= 0 && src < c->max_seqs && c->seqs[src].is_used, "fork of a free sequence");

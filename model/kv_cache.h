@@ -15,28 +15,28 @@
 
 struct kv_seq {
     bool is_used;
-    int len;          // positions filled
+    int len; // positions filled
     int n_blocks;
-    int32_t *blocks;  // (max_blocks_per_seq)
+    int32_t *blocks; // (max_blocks_per_seq)
 };
 
 struct kv_cache {
     int L, Hkv, D, block_size, n_blocks, max_seqs, max_blocks_per_seq;
-    size_t block_floats;       // L * 2 * Hkv * block_size * D
-    float *pool;               // (n_blocks, block_floats), tagged MEM_KV_CACHE
-    int32_t *refcount;         // (n_blocks)
-    int32_t *free_list;        // (n_blocks) stack of free block ids
+    size_t block_floats; // L * 2 * Hkv * block_size * D
+    float *pool;         // (n_blocks, block_floats), tagged MEM_KV_CACHE
+    int32_t *refcount;   // (n_blocks)
+    int32_t *free_list;  // (n_blocks) stack of free block ids
     int n_free;
-    struct kv_seq *seqs;       // (max_seqs)
-    int32_t *call_table;       // (max_seqs, max_blocks_per_seq) rows of the current call
+    struct kv_seq *seqs; // (max_seqs)
+    int32_t *call_table; // (max_seqs, max_blocks_per_seq) rows of the current call
     struct mem_ledger *ledger;
 };
 
 struct kv_cache_cfg {
-    int n_blocks;         // pool size
-    int block_size;       // positions per block (16 is typical)
-    int max_seqs;         // live sequences at once
-    int max_len;          // positions per sequence (<= max_position_embeddings)
+    int n_blocks;   // pool size
+    int block_size; // positions per block (16 is typical)
+    int max_seqs;   // live sequences at once
+    int max_len;    // positions per sequence (<= max_position_embeddings)
 };
 
 size_t kv_cache_bytes(const struct model_shape *s, const struct kv_cache_cfg *cfg);
@@ -59,8 +59,7 @@ int kv_seq_reserve(struct kv_cache *c, int id, int n_new, struct err *e);
 // sequence; both are the same code. a must be an inference workspace (is_inference) with
 // capacity for cu_new[B] tokens.
 int model_infer(struct model *m, struct model_acts *a, struct kv_cache *c, const int *seqs,
-                const int32_t *tokens, const int32_t *cu_new, int B, float *logits,
-                struct err *e);
+                const int32_t *tokens, const int32_t *cu_new, int B, float *logits, struct err *e);
 // Reward-model score of each sequence's last new token (head RM or SCORE); like model_infer.
 int model_infer_score(struct model *m, struct model_acts *a, struct kv_cache *c, const int *seqs,
                       const int32_t *tokens, const int32_t *cu_new, int B, float *score,

@@ -13,9 +13,12 @@ int model_shape_check(const struct model_shape *s, struct err *e) {
     const struct {
         const char *name;
         int v;
-    } pos[] = {{"hidden_size", s->C},         {"num_hidden_layers", s->L},
-               {"num_attention_heads", s->H}, {"num_key_value_heads", s->Hkv},
-               {"intermediate_size", s->F},   {"vocab_size", s->V},
+    } pos[] = {{"hidden_size", s->C},
+               {"num_hidden_layers", s->L},
+               {"num_attention_heads", s->H},
+               {"num_key_value_heads", s->Hkv},
+               {"intermediate_size", s->F},
+               {"vocab_size", s->V},
                {"max_position_embeddings", s->max_pos}};
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
         if (pos[i].v <= 0) return err_user(e, "%s '%d' must be positive", pos[i].name, pos[i].v);
@@ -23,7 +26,8 @@ int model_shape_check(const struct model_shape *s, struct err *e) {
         return err_user(e, "num_attention_heads '%d' is not a multiple of num_key_value_heads '%d'",
                         s->H, s->Hkv);
     if (s->D <= 0 || s->D % 2 || s->D > 1024 || s->D * s->H != s->C)
-        return err_user(e, "head dim '%d' must be even, at most 1024 and hidden_size / heads", s->D);
+        return err_user(e, "head dim '%d' must be even, at most 1024 and hidden_size / heads",
+                        s->D);
     if (!(s->rope_theta > 0)) return err_user(e, "rope_theta '%g' must be positive", s->rope_theta);
     if (!(s->rms_eps > 0)) return err_user(e, "rms_norm_eps '%g' must be positive", s->rms_eps);
     // Offsets are size_t, but kernels index rows with int: keep each dimension in int range.
@@ -68,8 +72,8 @@ static void build_table(struct model *m) {
 #define NAME(fmt) (snprintf(n, sizeof n, "model.layers.%d." fmt, l), n)
         lo->ln1 = add_tensor(m, cap, &off, NAME("input_layernorm.weight"), s->C, 0, false);
         // q, k, v weights back to back (one (Q, C) matrix), then their biases (one (Q) vector).
-        lo->wqkv = add_tensor_pad(m, cap, &off, NAME("self_attn.q_proj.weight"), qd, s->C, true,
-                                  false);
+        lo->wqkv =
+            add_tensor_pad(m, cap, &off, NAME("self_attn.q_proj.weight"), qd, s->C, true, false);
         add_tensor_pad(m, cap, &off, NAME("self_attn.k_proj.weight"), kd, s->C, true, false);
         add_tensor(m, cap, &off, NAME("self_attn.v_proj.weight"), kd, s->C, true);
         lo->bqkv = add_tensor_pad(m, cap, &off, NAME("self_attn.q_proj.bias"), qd, 0, false, false);
@@ -77,7 +81,8 @@ static void build_table(struct model *m) {
         add_tensor(m, cap, &off, NAME("self_attn.v_proj.bias"), kd, 0, false);
         lo->wo = add_tensor(m, cap, &off, NAME("self_attn.o_proj.weight"), s->C, qd, true);
         lo->ln2 = add_tensor(m, cap, &off, NAME("post_attention_layernorm.weight"), s->C, 0, false);
-        lo->wgu = add_tensor_pad(m, cap, &off, NAME("mlp.gate_proj.weight"), s->F, s->C, true, false);
+        lo->wgu =
+            add_tensor_pad(m, cap, &off, NAME("mlp.gate_proj.weight"), s->F, s->C, true, false);
         add_tensor(m, cap, &off, NAME("mlp.up_proj.weight"), s->F, s->C, true);
         lo->wd = add_tensor(m, cap, &off, NAME("mlp.down_proj.weight"), s->C, s->F, true);
 #undef NAME

@@ -43,8 +43,7 @@ static void print_array(FILE *out, const float *x, int n) {
     fputc(']', out);
 }
 
-int model_logprobs_jsonl(struct model *m, FILE *in, const char *in_name, FILE *out,
-                         struct err *e) {
+int model_logprobs_jsonl(struct model *m, FILE *in, const char *in_name, FILE *out, struct err *e) {
     int rc = 0, cap_ids = 0, cap_acts = 0;
     int32_t *ids = NULL, *tg = NULL;
     float *lp = NULL, *ent = NULL;
@@ -55,7 +54,7 @@ int model_logprobs_jsonl(struct model *m, FILE *in, const char *in_name, FILE *o
     char where[512];
     for (long ln = 1; (len = getline(&line, &line_cap, in)) >= 0; ln++) {
         snprintf(where, sizeof where, "%s:%ld", in_name, ln);
-        if (len == 0 || strspn(line, " \t\r\n") == (size_t)len) continue;  // blank line
+        if (len == 0 || strspn(line, " \t\r\n") == (size_t)len) continue; // blank line
         int n;
         TRY_FAIL(rc, n = parse_ids(line, where, m->shape.V, &ids, &cap_ids, e));
         if (n > m->shape.max_pos) {
@@ -67,7 +66,7 @@ int model_logprobs_jsonl(struct model *m, FILE *in, const char *in_name, FILE *o
             fputs("{\"logprobs\":[],\"entropy\":[]}\n", out);
             continue;
         }
-        if (n > cap_acts) {  // grow the workspace to the longest line so far
+        if (n > cap_acts) { // grow the workspace to the longest line so far
             model_acts_destroy(m, &a);
             cap_acts = n;
             struct model_acts_cfg cfg = {.n_tokens_max = n};

@@ -23,17 +23,17 @@
 #include "model/backend.h"
 
 enum model_head {
-    MODEL_HEAD_LM,      // Qwen2ForCausalLM: lm_head (or tied embedding)
-    MODEL_HEAD_RM,      // Qwen2.5-Math-RM: score.0 Linear(C,C)+bias, ReLU, score.2 Linear(C,1)+bias
-    MODEL_HEAD_SCORE,   // Qwen2ForSequenceClassification, 1 label: score.weight (1, C), no bias
+    MODEL_HEAD_LM,    // Qwen2ForCausalLM: lm_head (or tied embedding)
+    MODEL_HEAD_RM,    // Qwen2.5-Math-RM: score.0 Linear(C,C)+bias, ReLU, score.2 Linear(C,1)+bias
+    MODEL_HEAD_SCORE, // Qwen2ForSequenceClassification, 1 label: score.weight (1, C), no bias
 };
 
 struct model_shape {
     int C, L, H, Hkv, D, F, V;
-    int max_pos;        // max_position_embeddings (positions are checked against it)
+    int max_pos; // max_position_embeddings (positions are checked against it)
     float rope_theta;
     float rms_eps;
-    bool is_tied;       // tie_word_embeddings: logits use model.embed_tokens.weight
+    bool is_tied; // tie_word_embeddings: logits use model.embed_tokens.weight
     enum model_head head;
 };
 
@@ -44,12 +44,12 @@ int model_shape_check(const struct model_shape *s, struct err *e);
 
 // One parameter tensor of the flat buffer; the same offsets index gradients and AdamW moments.
 struct model_tensor {
-    char name[MODEL_NAME_MAX];  // Hugging Face name, e.g. "model.layers.3.self_attn.q_proj.bias"
-    int ndim;                   // 1 or 2
+    char name[MODEL_NAME_MAX]; // Hugging Face name, e.g. "model.layers.3.self_attn.q_proj.bias"
+    int ndim;                  // 1 or 2
     int64_t shape[2];
-    size_t offset;              // in floats, from the start of the flat buffer (a multiple of 16)
-    size_t n;                   // number of floats
-    bool has_decay;             // AdamW weight decay applies (matrices, not norms or biases)
+    size_t offset;  // in floats, from the start of the flat buffer (a multiple of 16)
+    size_t n;       // number of floats
+    bool has_decay; // AdamW weight decay applies (matrices, not norms or biases)
 };
 
 // Offsets (in floats) of the tensors of one block. Wqkv is (Q, C): q_proj, k_proj, v_proj
@@ -61,16 +61,16 @@ struct model_layer_off {
 
 struct model {
     struct model_shape shape;
-    const struct backend *be;     // borrowed
-    struct mem_ledger *ledger;    // borrowed, may be NULL
+    const struct backend *be;  // borrowed
+    struct mem_ledger *ledger; // borrowed, may be NULL
     int n_tensors;
     struct model_tensor *tensors;
-    size_t n_params;              // floats in the flat buffer
-    float *params;                // (n_params), tagged MEM_PARAMS
-    float *grads;                 // (n_params) or NULL; model_alloc_grads
-    struct model_layer_off *layer; // (L)
-    size_t embed, norm, lm_head;  // lm_head == embed when tied
-    size_t score0_w, score0_b, score2_w, score2_b;  // RM heads (score2 = score.weight for SCORE)
+    size_t n_params;                               // floats in the flat buffer
+    float *params;                                 // (n_params), tagged MEM_PARAMS
+    float *grads;                                  // (n_params) or NULL; model_alloc_grads
+    struct model_layer_off *layer;                 // (L)
+    size_t embed, norm, lm_head;                   // lm_head == embed when tied
+    size_t score0_w, score0_b, score2_w, score2_b; // RM heads (score2 = score.weight for SCORE)
 };
 
 // Builds the table and allocates zeroed parameters. be and ledger are borrowed.
@@ -92,13 +92,14 @@ void model_init_params(struct model *m, uint64_t seed, float std);
 // Output per token t: logprob[t] = log p(targets[t] | tokens of its sequence up to t) and
 // entropy[t] of that distribution. A target < 0 means "no target" (logprob 0, still entropy).
 
-struct model_acts;  // activations for one batch of at most n_tokens_max tokens
+struct model_acts; // activations for one batch of at most n_tokens_max tokens
 
 struct model_acts_cfg {
-    int n_tokens_max;   // N capacity
-    bool is_recompute;  // keep only block inputs; recompute each block in backward
-    int lm_chunk;       // tokens per LM-head chunk (0: automatic, about 8 MiB of logits)
-    bool is_inference;  // KV-cache inference only: no gradients, two stream buffers
+    int n_tokens_max;  // N capacity
+    bool is_recompute; // keep only block inputs; recompute each block in backward
+    int lm_chunk;      // tokens per LM-head chunk (0: automatic, about 8 MiB of logits)
+    bool is_inference; // KV-cache inference only: no gradients, two stream buffers
+    float temperature; // logprob/entropy of softmax(logits / temperature); 0 or 1: plain
 };
 
 // Bytes a model_acts of this configuration allocates (MEM_ACTS), exactly.
@@ -123,5 +124,7 @@ struct model_mem_plan {
 };
 void model_mem_plan(const struct model_shape *s, const struct model_acts_cfg *cfg, bool has_optim,
                     struct model_mem_plan *out);
+// Logs the plan (one INFO line per purpose and the total), as printed at start-up.
+void model_mem_plan_log(const struct model_mem_plan *p);
 // Bytes of the flat parameter buffer of this shape.
 size_t model_params_bytes(const struct model_shape *s);

@@ -6,36 +6,37 @@
 
 // Activations of one block (one set per block, or one shared set when recomputing).
 struct block_acts {
-    float *xn1;    // (N,C) rmsnorm(h) * ln1
-    float *rstd1;  // (N)
-    float *qkv;    // (N,Q) after bias and rope
-    float *att;    // (N,H*D) attention output
-    float *lse;    // (N,H)
-    float *hmid;   // (N,C) stream after attention
-    float *xn2;    // (N,C)
-    float *rstd2;  // (N)
-    float *gu;     // (N,2F) gate|up
+    float *xn1;   // (N,C) rmsnorm(h) * ln1
+    float *rstd1; // (N)
+    float *qkv;   // (N,Q) after bias and rope
+    float *att;   // (N,H*D) attention output
+    float *lse;   // (N,H)
+    float *hmid;  // (N,C) stream after attention
+    float *xn2;   // (N,C)
+    float *rstd2; // (N)
+    float *gu;    // (N,2F) gate|up
 };
 
 struct model_acts {
     struct model_acts_cfg cfg;
-    int n_sets;           // block_acts sets: L, or 1 when recomputing or inferring
-    int n_resid;          // stream buffers: L+1 (training) or 2 (inference)
+    int n_sets;  // block_acts sets: L, or 1 when recomputing or inferring
+    int n_resid; // stream buffers: L+1 (training) or 2 (inference)
     size_t n_bytes;
     void *buf;
     // Current batch.
     int N, B;
-    int32_t *tokens, *targets, *pos, *cu;  // (N), (N), (N), (N+1)
-    float *resid;         // (n_resid, N, C) block inputs; last = final stream
+    int32_t *tokens, *targets, *pos, *cu; // (N), (N), (N), (N+1)
+    float *resid;                         // (n_resid, N, C) block inputs; last = final stream
     struct block_acts *sets;
-    float *rstdf;         // (N)
-    float *hn;            // (N,C) final norm output
-    float *lse_out, *ent_out;  // (N) LM-head statistics, for backward
+    float *rstdf;             // (N)
+    float *hn;                // (N,C) final norm output
+    float *lse_out, *ent_out; // (N) LM-head statistics, for backward
     // Scratch.
-    float *act;           // (N,F) swiglu output
-    float *dres, *dx, *dxn, *dqkv, *datt, *dgu, *dact;  // gradients (training only)
-    float *logits;        // (lm_chunk, V)
+    float *act;                                        // (N,F) swiglu output
+    float *dres, *dx, *dxn, *dqkv, *datt, *dgu, *dact; // gradients (training only)
+    float *logits;                                     // (lm_chunk, V)
     int lm_chunk;
+    float inv_temperature; // 1 / cfg.temperature (1 when none)
 };
 
 // KV-cache attention arguments of one inference call (NULL for training).

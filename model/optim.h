@@ -8,16 +8,16 @@
 #include "model/model.h"
 
 struct adamw_cfg {
-    float b1, b2, eps;   // 0.9, 0.95, 1e-8 are typical
-    float weight_decay;  // applied to tensors with has_decay (matrices)
-    float clip_norm;     // global gradient-norm limit; <= 0 disables clipping
+    float b1, b2, eps;  // 0.9, 0.95, 1e-8 are typical
+    float weight_decay; // applied to tensors with has_decay (matrices)
+    float clip_norm;    // global gradient-norm limit; <= 0 disables clipping
 };
 
 struct adamw {
     struct adamw_cfg cfg;
-    size_t n;            // floats, = model n_params
-    float *m, *v;        // (n) first and second moments, tagged MEM_MOMENTS
-    int64_t step;        // steps taken (bias correction uses step after increment)
+    size_t n;     // floats, = model n_params
+    float *m, *v; // (n) first and second moments, tagged MEM_MOMENTS
+    int64_t step; // steps taken (bias correction uses step after increment)
     struct mem_ledger *ledger;
 };
 
@@ -34,10 +34,10 @@ double adamw_step(struct adamw *o, struct model *m, float lr);
 enum lr_kind { LR_CONSTANT, LR_LINEAR, LR_COSINE };
 struct lr_schedule {
     enum lr_kind kind;
-    float lr;            // peak learning rate
-    float min_lr;        // floor of cosine / end of linear decay
-    int64_t warmup_steps;  // linear warm-up from 0 over these steps (all kinds)
-    int64_t total_steps;   // decay horizon (linear, cosine)
+    float lr;             // peak learning rate
+    float min_lr;         // floor of cosine / end of linear decay
+    int64_t warmup_steps; // linear warm-up from 0 over these steps (all kinds)
+    int64_t total_steps;  // decay horizon (linear, cosine)
 };
 // Learning rate at step (0-based).
 float lr_at(const struct lr_schedule *s, int64_t step);

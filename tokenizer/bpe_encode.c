@@ -22,16 +22,25 @@ size_t tokenizer_utf8_check(const char *str, size_t n) {
             continue;
         }
         size_t len;
-        uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c == 0xE0) len = 3, lo = 0xA0;
-        else if (c >= 0xE1 && c <= 0xEC) len = 3;
-        else if (c == 0xED) len = 3, hi = 0x9F;  // no UTF-16 surrogates
-        else if (c >= 0xEE && c <= 0xEF) len = 3;
-        else if (c == 0xF0) len = 4, lo = 0x90;
-        else if (c >= 0xF1 && c <= 0xF3) len = 4;
-        else if (c == 0xF4) len = 4, hi = 0x8F;  // at most U+10FFFF
-        else return i;
+        uint8_t lo = 0x80, hi = 0xBF; // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c == 0xE0)
+            len = 3, lo = 0xA0;
+        else if (c >= 0xE1 && c <= 0xEC)
+            len = 3;
+        else if (c == 0xED)
+            len = 3, hi = 0x9F; // no UTF-16 surrogates
+        else if (c >= 0xEE && c <= 0xEF)
+            len = 3;
+        else if (c == 0xF0)
+            len = 4, lo = 0x90;
+        else if (c >= 0xF1 && c <= 0xF3)
+            len = 4;
+        else if (c == 0xF4)
+            len = 4, hi = 0x8F; // at most U+10FFFF
+        else
+            return i;
         if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
         for (size_t k = 2; k < len; k++)
             if ((s[i + k] & 0xC0) != 0x80) return i;
@@ -40,20 +49,86 @@ size_t tokenizer_utf8_check(const char *str, size_t n) {
     return n;
 }
 
+// A radix heap (Ahuja, Mehlhorn, Orlin, Tarjan 1990) over 64-bit keys: a
+// priority queue for monotone use (no key pushed below the last one popped),
+// each key moving down at most 64 buckets in sequential sweeps. Long pieces
+// use it when merges are monotone (bpe.merges_monotone): a merge only
+// creates pairs of higher rank, so keys rank << 32 | position only grow.
+struct radix_heap {
+    uint64_t last; // the last key popped
+    size_t size;
+    uint64_t *v[65]; // bucket i holds keys whose highest bit differing from last is i - 1
+    size_t n[65], cap[65];
+};
+
+static inline int rh_index(uint64_t x, uint64_t last) {
+    return x == last ? 0 : 64 - __builtin_clzll(x ^ last);
+}
+
+static void rh_append(struct radix_heap *h, int i, uint64_t x) {
+    if (h->n[i] == h->cap[i]) {
+        h->cap[i] = h->cap[i] ? 2 * h->cap[i] : 64;
+        h->v[i] = xrealloc(h->v[i], h->cap[i] * sizeof *h->v[i]);
+    }
+    h->v[i][h->n[i]++] = x;
+}
+
+static void rh_push(struct radix_heap *h, uint64_t x) {
+    CHECK(x >= h->last, "radix heap: key below the last popped (merges not monotone)");
+    rh_append(h, rh_index(x, h->last), x);
+    h->size++;
+}
+
+static uint64_t rh_pop(struct radix_heap *h) {
+    if (h->n[0] == 0) { // refill bucket 0 from the first non-empty bucket
+        int i = 1;
+        while (h->n[i] == 0) i++;
+        uint64_t m = UINT64_MAX;
+        for (size_t k = 0; k < h->n[i]; k++)
+            if (h->v[i][k] < m) m = h->v[i][k];
+        h->last = m;
+        size_t cnt = h->n[i];
+        h->n[i] = 0;
+        for (size_t k = 0; k < cnt; k++) {
+            uint64_t x = h->v[i][k];
+            rh_append(h, rh_index(x, m), x); // always a lower bucket than i
+        }
+    }
+    h->size--;
+    return h->v[0][--h->n[0]];
+}
+
+// The candidate pairs of one piece: a binary min-heap, or the radix heap.
+struct queue {
+    int is_radix;
+    uint64_t *heap; // binary heap, 2 n entries reserved
+    size_t n_heap;
+    struct radix_heap *rh;
+};
+
 // Per-call scratch, grown as needed.
 struct bpe_scratch {
     struct sym {
-        int32_t id, prev, next;  // id -1: merged into its left neighbour
-    } *syms;
-    uint64_t *heap;  // (2 cap) rank << 32 | position, a min-heap
+        int32_t id, prev, next; // id -1: merged into its left neighbour
+    } * syms;
+    uint64_t *heap; // (2 cap) rank << 32 | position
     size_t cap;
+    struct radix_heap rh;
 };
+
+enum { RADIX_MIN_PIECE = 256 }; // shorter pieces: the binary heap is as fast
 
 static void scratch_reserve(struct bpe_scratch *s, size_t n) {
     if (n <= s->cap) return;
     s->cap = n > 2 * s->cap ? n : 2 * s->cap;
     s->syms = xrealloc(s->syms, s->cap * sizeof *s->syms);
     s->heap = xrealloc(s->heap, 2 * s->cap * sizeof *s->heap);
+}
+
+static void scratch_free(struct bpe_scratch *s) {
+    free(s->syms);
+    free(s->heap);
+    for (int i = 0; i < 65; i++) free(s->rh.v[i]);
 }
 
 static inline int merge_find(const struct bpe *b, int32_t left, int32_t right, uint32_t *rank,
@@ -83,8 +158,13 @@ static void heap_sift_down(uint64_t *h, size_t n, size_t i) {
     h[i] = x;
 }
 
-static void heap_push(uint64_t *h, size_t *n, uint64_t x) {
-    size_t i = (*n)++;
+static void queue_push(struct queue *q, uint64_t x) {
+    if (q->is_radix) {
+        rh_push(q->rh, x);
+        return;
+    }
+    uint64_t *h = q->heap;
+    size_t i = q->n_heap++;
     while (i > 0 && h[(i - 1) / 2] > x) {
         h[i] = h[(i - 1) / 2];
         i = (i - 1) / 2;
@@ -92,12 +172,24 @@ static void heap_push(uint64_t *h, size_t *n, uint64_t x) {
     h[i] = x;
 }
 
-static void push_pair(const struct bpe *b, const struct sym *syms, uint64_t *heap, size_t *n_heap,
-                      int32_t pos) {
+static int queue_pop(struct queue *q, uint64_t *x) {
+    if (q->is_radix) {
+        if (q->rh->size == 0) return 0;
+        *x = rh_pop(q->rh);
+        return 1;
+    }
+    if (q->n_heap == 0) return 0;
+    *x = q->heap[0];
+    q->heap[0] = q->heap[--q->n_heap];
+    heap_sift_down(q->heap, q->n_heap, 0);
+    return 1;
+}
+
+static void push_pair(const struct bpe *b, const struct sym *syms, struct queue *q, int32_t pos) {
     uint32_t rank;
     int32_t new_id;
     if (merge_find(b, syms[pos].id, syms[syms[pos].next].id, &rank, &new_id))
-        heap_push(heap, n_heap, (uint64_t)rank << 32 | (uint32_t)pos);
+        queue_push(q, (uint64_t)rank << 32 | (uint32_t)pos);
 }
 
 static void bpe_piece(const struct tokenizer *tok, const uint8_t *bytes, size_t n,
@@ -118,20 +210,26 @@ static void bpe_piece(const struct tokenizer *tok, const uint8_t *bytes, size_t 
     scratch_reserve(s, n);
     struct sym *syms = s->syms;
     for (size_t i = 0; i < n; i++)
-        syms[i] = (struct sym){b->byte_id[bytes[i]], (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1};
-    size_t n_heap = 0;
-    uint64_t *heap = s->heap;
-    for (size_t i = 0; i + 1 < n; i++) {
-        uint32_t rank;
-        int32_t new_id;
-        if (merge_find(b, syms[i].id, syms[i + 1].id, &rank, &new_id))
-            heap[n_heap++] = (uint64_t)rank << 32 | (uint32_t)i;
+        syms[i] =
+            (struct sym){b->byte_id[bytes[i]], (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1};
+    struct queue q = {
+        .is_radix = b->merges_monotone && n >= RADIX_MIN_PIECE, .heap = s->heap, .rh = &s->rh};
+    if (q.is_radix) {
+        s->rh.last = 0;
+        s->rh.size = 0;
+        for (int i = 0; i < 65; i++) s->rh.n[i] = 0;
+        for (size_t i = 0; i + 1 < n; i++) push_pair(b, syms, &q, (int32_t)i);
+    } else { // fill in position order, then heapify in O(n)
+        for (size_t i = 0; i + 1 < n; i++) {
+            uint32_t rank;
+            int32_t new_id;
+            if (merge_find(b, syms[i].id, syms[i + 1].id, &rank, &new_id))
+                q.heap[q.n_heap++] = (uint64_t)rank << 32 | (uint32_t)i;
+        }
+        for (size_t i = q.n_heap / 2; i-- > 0;) heap_sift_down(q.heap, q.n_heap, i);
     }
-    for (size_t i = n_heap / 2; i-- > 0;) heap_sift_down(heap, n_heap, i);
-    while (n_heap > 0) {
-        uint64_t top = heap[0];
-        heap[0] = heap[--n_heap];
-        heap_sift_down(heap, n_heap, 0);
+    uint64_t top;
+    while (queue_pop(&q, &top)) {
         int32_t pos = (int32_t)(uint32_t)top;
         int32_t next = syms[pos].next;
         if (syms[pos].id < 0 || next < 0) continue;
@@ -145,9 +243,9 @@ static void bpe_piece(const struct tokenizer *tok, const uint8_t *bytes, size_t 
         if (syms[next].next >= 0) syms[syms[next].next].prev = pos;
         syms[next].id = -1;
         // Each merge pops one entry and pushes at most two, and there are at
-        // most n - 1 merges: the heap never exceeds 2 (n - 1) entries.
-        if (syms[pos].prev >= 0) push_pair(b, syms, heap, &n_heap, syms[pos].prev);
-        if (syms[pos].next >= 0) push_pair(b, syms, heap, &n_heap, pos);
+        // most n - 1 merges: the binary heap never exceeds 2 (n - 1) entries.
+        if (syms[pos].prev >= 0) push_pair(b, syms, &q, syms[pos].prev);
+        if (syms[pos].next >= 0) push_pair(b, syms, &q, pos);
     }
     for (int32_t i = 0; i >= 0; i = syms[i].next) token_ids_push(out, syms[i].id);
 }
@@ -188,8 +286,9 @@ int bpe_encode_segment(const struct tokenizer *tok, const char *text, size_t n_b
     // A budget linear in the text: the pre-tokenizer patterns backtrack over
     // a whitespace run once (\s*[\r\n]+ fails, \s+(?!\S) takes the run), so
     // the default limit of 10M steps would refuse a 10 MB run of spaces.
-    pcre2_set_match_limit(mctx, (uint32_t)(n_bytes > 400000000u ? UINT32_MAX : 10000000u + 8 * n_bytes));
-    size_t pos = 0;  // start of the text not yet emitted
+    pcre2_set_match_limit(mctx,
+                          (uint32_t)(n_bytes > 400000000u ? UINT32_MAX : 10000000u + 8 * n_bytes));
+    size_t pos = 0; // start of the text not yet emitted
     size_t search = 0;
     while (search < n_bytes) {
         int m = pcre2_match(b->split_re, s, n_bytes, search, PCRE2_NO_UTF_CHECK, md, mctx);
@@ -203,16 +302,17 @@ int bpe_encode_segment(const struct tokenizer *tok, const char *text, size_t n_b
         if (m < 0) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(m, msg, sizeof msg);
-            rc = err_user(e, "pre-tokenizer regex failed at byte %zu: %s", search, (const char *)msg);
+            rc = err_user(e, "pre-tokenizer regex failed at byte %zu: %s", search,
+                          (const char *)msg);
             goto fail;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[1] <= ov[0]) {  // an empty match: step over one character
+        if (ov[1] <= ov[0]) { // an empty match: step over one character
             search = ov[0] + 1;
             while (search < n_bytes && (s[search] & 0xC0) == 0x80) search++;
             continue;
         }
-        if (ov[0] > pos) bpe_piece(tok, s + pos, ov[0] - pos, &scratch, out);  // unmatched gap
+        if (ov[0] > pos) bpe_piece(tok, s + pos, ov[0] - pos, &scratch, out); // unmatched gap
         bpe_piece(tok, s + ov[0], ov[1] - ov[0], &scratch, out);
         pos = search = ov[1];
     }
@@ -221,8 +321,7 @@ fail:
     pcre2_match_data_free(md);
     pcre2_match_context_free(mctx);
     pcre2_jit_stack_free(jit_stack);
-    free(scratch.syms);
-    free(scratch.heap);
+    scratch_free(&scratch);
     free(nfc);
     return rc;
 }

@@ -37,7 +37,7 @@ static long bytelevel_to_bytes(const int16_t inv[324], const char *s, size_t n, 
             cp = ((uint32_t)(c & 0x1F) << 6) | ((uint8_t)s[i + 1] & 0x3F);
             i += 2;
         } else {
-            return -1;  // ByteLevel code points are all below U+0800
+            return -1; // ByteLevel code points are all below U+0800
         }
         if (cp >= 324 || inv[cp] < 0) return -1;
         dst[k++] = (char)inv[cp];
@@ -101,18 +101,20 @@ static int json_is_true(const cJSON *obj, const char *key) {
 
 static int compile_split(struct bpe *b, const char *pattern, int is_literal, const char *path,
                          struct err *e) {
-    if (b->split_re) return err_user(e, "%s: more than one pre-tokenizer split is not supported", path);
+    if (b->split_re)
+        return err_user(e, "%s: more than one pre-tokenizer split is not supported", path);
     int code;
     PCRE2_SIZE off;
     uint32_t opts = PCRE2_UTF | PCRE2_UCP | (is_literal ? PCRE2_LITERAL : 0);
-    b->split_re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
+    b->split_re =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
     if (!b->split_re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
         return err_user(e, "%s: pre-tokenizer regex '%s': %s at offset %zu", path, pattern,
                         (const char *)msg, (size_t)off);
     }
-    pcre2_jit_compile(b->split_re, PCRE2_JIT_COMPLETE);  // the interpreter is the fallback
+    pcre2_jit_compile(b->split_re, PCRE2_JIT_COMPLETE); // the interpreter is the fallback
     return 0;
 }
 
@@ -224,9 +226,10 @@ static int load_merges(struct tokenizer *tok, const cJSON *merges, const char *p
     cJSON_ArrayForEach(m, merges) {
         const char *part[2];
         size_t len[2];
-        if (cJSON_IsString(m)) {  // old format: "left right"
+        if (cJSON_IsString(m)) { // old format: "left right"
             const char *sp = strchr(m->valuestring, ' ');
-            if (!sp) return err_user(e, "%s: merge %u '%s' has no space", path, rank, m->valuestring);
+            if (!sp)
+                return err_user(e, "%s: merge %u '%s' has no space", path, rank, m->valuestring);
             part[0] = m->valuestring, len[0] = (size_t)(sp - m->valuestring);
             part[1] = sp + 1, len[1] = strlen(sp + 1);
         } else if (cJSON_GetArraySize(m) == 2 && cJSON_IsString(cJSON_GetArrayItem(m, 0)) &&
@@ -245,11 +248,13 @@ static int load_merges(struct tokenizer *tok, const cJSON *merges, const char *p
         int32_t right = tok_lookup(tok, buf + k0, (size_t)k1);
         int32_t merged = tok_lookup(tok, buf, (size_t)(k0 + k1));
         if (left < 0 || right < 0 || merged < 0)
-            return err_user(e, "%s: merge %u uses a token that is not in the vocabulary", path, rank);
+            return err_user(e, "%s: merge %u uses a token that is not in the vocabulary", path,
+                            rank);
         uint64_t key = (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
         uint64_t h = (key * 0x9E3779B97F4A7C15ull) >> 20 & b->merge_mask;
-        while (b->merge_keys[h] != UINT64_MAX && b->merge_keys[h] != key) h = (h + 1) & b->merge_mask;
-        if (b->merge_keys[h] == UINT64_MAX) {  // a repeated merge keeps its first rank
+        while (b->merge_keys[h] != UINT64_MAX && b->merge_keys[h] != key)
+            h = (h + 1) & b->merge_mask;
+        if (b->merge_keys[h] == UINT64_MAX) { // a repeated merge keeps its first rank
             b->merge_keys[h] = key;
             b->merge_rank[h] = rank;
             b->merge_new[h] = merged;
@@ -259,8 +264,28 @@ static int load_merges(struct tokenizer *tok, const cJSON *merges, const char *p
     return 0;
 }
 
+static void check_monotone(struct tokenizer *tok) {
+    struct bpe *b = tok->bpe;
+    int64_t *max_producer = xmalloc((size_t)tok->vocab_size * sizeof *max_producer);
+    for (int32_t id = 0; id < tok->vocab_size; id++) max_producer[id] = -1;
+    for (uint64_t h = 0; h <= b->merge_mask; h++)
+        if (b->merge_keys[h] != UINT64_MAX &&
+            (int64_t)b->merge_rank[h] > max_producer[b->merge_new[h]])
+            max_producer[b->merge_new[h]] = b->merge_rank[h];
+    b->merges_monotone = 1;
+    for (uint64_t h = 0; h <= b->merge_mask; h++) {
+        if (b->merge_keys[h] == UINT64_MAX) continue;
+        int32_t left = (int32_t)(b->merge_keys[h] >> 32),
+                right = (int32_t)(uint32_t)b->merge_keys[h];
+        int64_t rank = b->merge_rank[h];
+        if (rank <= max_producer[left] || rank <= max_producer[right]) b->merges_monotone = 0;
+    }
+    free(max_producer);
+}
+
 // Token roles from tokenizer_config.json: a string, {"content": ...} or null.
-static int32_t role_id(const struct tokenizer *tok, const cJSON *cfg, const char *key, int32_t dflt) {
+static int32_t role_id(const struct tokenizer *tok, const cJSON *cfg, const char *key,
+                       int32_t dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
     if (cJSON_IsObject(v)) v = cJSON_GetObjectItemCaseSensitive(v, "content");
     if (cJSON_IsString(v)) return tokenizer_token_id(tok, v->valuestring);
@@ -302,7 +327,8 @@ int bpe_load_json(struct tokenizer *tok, const char *path, struct err *e) {
                                     path, e));
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
     if (dec && !cJSON_IsNull(dec) && strcmp(json_type(dec), "ByteLevel") != 0) {
-        rc = err_user(e, "%s: decoder '%s' is not supported (only ByteLevel)", path, json_type(dec));
+        rc =
+            err_user(e, "%s: decoder '%s' is not supported (only ByteLevel)", path, json_type(dec));
         goto fail;
     }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
@@ -321,7 +347,8 @@ int bpe_load_json(struct tokenizer *tok, const char *path, struct err *e) {
     int64_t n_entries = cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added) + (1 << 20);
     const cJSON *item;
     cJSON_ArrayForEach(item, vocab) {
-        if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble >= (double)n_entries ||
+        if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+            item->valuedouble >= (double)n_entries ||
             item->valuedouble != (double)(int64_t)item->valuedouble) {
             rc = err_user(e, "%s: vocab entry '%s' has a bad id", path, item->string);
             goto fail;
@@ -363,7 +390,8 @@ int bpe_load_json(struct tokenizer *tok, const char *path, struct err *e) {
         int32_t id = (int32_t)cJSON_GetObjectItemCaseSensitive(item, "id")->valuedouble;
         src[id] = cJSON_GetObjectItemCaseSensitive(item, "content")->valuestring;
         is_bytelevel[id] = 0;
-        tok->tok_flags[id] = TOK_PRESENT | TOK_ADDED | (json_is_true(item, "special") ? TOK_SPECIAL : 0);
+        tok->tok_flags[id] =
+            TOK_PRESENT | TOK_ADDED | (json_is_true(item, "special") ? TOK_SPECIAL : 0);
         n_src_bytes += strlen(src[id]);
     }
     TRY_FAIL(rc, place_tokens(tok, src, is_bytelevel, n_src_bytes, path, e));
@@ -372,11 +400,13 @@ int bpe_load_json(struct tokenizer *tok, const char *path, struct err *e) {
         char byte = (char)c;
         b->byte_id[c] = tok_lookup(tok, &byte, 1);
         if (b->byte_id[c] < 0 || (tok->tok_flags[b->byte_id[c]] & TOK_ADDED)) {
-            rc = err_user(e, "%s: byte 0x%02x has no token (byte-level BPE needs all 256)", path, c);
+            rc =
+                err_user(e, "%s: byte 0x%02x has no token (byte-level BPE needs all 256)", path, c);
             goto fail;
         }
     }
     TRY_FAIL(rc, load_merges(tok, merges, path, e));
+    check_monotone(tok);
     TRY_FAIL(rc, load_roles(tok, path, e));
 fail:
     free(src);

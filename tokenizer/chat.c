@@ -18,19 +18,21 @@ const char *chat_system_prompt_named(const char *name) {
     return NULL;
 }
 
-int chat_template_create(const struct tokenizer *tok, const char *format,
-                         const char *system_prompt, struct chat_template **out, struct err *e) {
+int chat_template_create(const struct tokenizer *tok, const char *format, const char *system_prompt,
+                         struct chat_template **out, struct err *e) {
     int has_system = system_prompt && strcmp(system_prompt, "none") != 0;
     struct chat_template t = {0};
     if (strcmp(format, "chatml") == 0) {
         t.format = CHAT_CHATML;
         t.stop_id = tokenizer_token_id(tok, "<|im_end|>");
         if (t.stop_id < 0 || tokenizer_token_id(tok, "<|im_start|>") < 0)
-            return err_user(e, "chat template 'chatml' needs the tokens <|im_start|> and <|im_end|>");
+            return err_user(e,
+                            "chat template 'chatml' needs the tokens <|im_start|> and <|im_end|>");
     } else if (strcmp(format, "raw") == 0) {
         t.format = CHAT_RAW;
         t.stop_id = tokenizer_specials(tok).eos;
-        if (t.stop_id < 0) return err_user(e, "chat template 'raw' needs a tokenizer with an eos token");
+        if (t.stop_id < 0)
+            return err_user(e, "chat template 'raw' needs a tokenizer with an eos token");
         if (has_system)
             return err_user(e, "chat template 'raw' has no system turn (system prompt '%s')",
                             system_prompt);
@@ -53,7 +55,9 @@ void chat_template_destroy(struct chat_template **t) {
     *t = NULL;
 }
 
-static void append(struct text_buf *out, const char *s) { text_buf_append(out, s, strlen(s)); }
+static void append(struct text_buf *out, const char *s) {
+    text_buf_append(out, s, strlen(s));
+}
 
 void chat_render(const struct chat_template *t, const char *question, struct text_buf *out) {
     if (t->format == CHAT_RAW) {

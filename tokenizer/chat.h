@@ -26,8 +26,8 @@ enum chat_format { CHAT_CHATML = 1, CHAT_RAW = 2 };
 
 struct chat_template {
     enum chat_format format;
-    char *system;     // owned; NULL: no system turn
-    int32_t stop_id;  // the token that ends a response
+    char *system;    // owned; NULL: no system turn
+    int32_t stop_id; // the token that ends a response
 };
 
 // The text of a named system prompt ("cot", "tir"); NULL for "none" and for
@@ -38,8 +38,8 @@ const char *chat_system_prompt_named(const char *name);
 // NULL (= "none"). Errors (ERR_USER): an unknown format, a tokenizer without
 // the tokens the format needs (<|im_start|>, <|im_end|> for chatml, an eos
 // for raw), a system prompt with the raw format.
-int chat_template_create(const struct tokenizer *tok, const char *format,
-                         const char *system_prompt, struct chat_template **out, struct err *e);
+int chat_template_create(const struct tokenizer *tok, const char *format, const char *system_prompt,
+                         struct chat_template **out, struct err *e);
 void chat_template_destroy(struct chat_template **t);
 
 // Appends the prompt text for one question to out.

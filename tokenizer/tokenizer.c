@@ -111,9 +111,15 @@ void tokenizer_destroy(struct tokenizer **tok) {
     *tok = NULL;
 }
 
-enum tokenizer_kind tokenizer_kind(const struct tokenizer *tok) { return tok->kind; }
-int32_t tokenizer_vocab_size(const struct tokenizer *tok) { return tok->vocab_size; }
-struct tokenizer_specials tokenizer_specials(const struct tokenizer *tok) { return tok->specials; }
+enum tokenizer_kind tokenizer_kind(const struct tokenizer *tok) {
+    return tok->kind;
+}
+int32_t tokenizer_vocab_size(const struct tokenizer *tok) {
+    return tok->vocab_size;
+}
+struct tokenizer_specials tokenizer_specials(const struct tokenizer *tok) {
+    return tok->specials;
+}
 
 int32_t tokenizer_token_id(const struct tokenizer *tok, const char *text) {
     return tok_lookup(tok, text, strlen(text));
@@ -137,7 +143,7 @@ static const struct added_token *added_match(const struct tokenizer *tok, const 
 // the text between them goes to the kind's segment encoder.
 int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t n_bytes,
                      struct token_ids *out, struct err *e) {
-    if (tok->bpe) {  // byte-level BPE works on Unicode text
+    if (tok->bpe) { // byte-level BPE works on Unicode text
         size_t bad = tokenizer_utf8_check(text, n_bytes);
         if (bad < n_bytes) return err_user(e, "invalid UTF-8 at byte %zu", bad);
     }
@@ -184,8 +190,8 @@ static int bytes_encode_segment(const struct tokenizer *tok, const char *text, s
 
 int tokenizer_create_bytes(struct tokenizer **out, struct err *e) {
     (void)e;
-    static const char *const specials[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>",
-                                           "<|bos|>", "<|pad|>"};
+    static const char *const specials[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|bos|>",
+                                           "<|pad|>"};
     enum { N_SPECIALS = sizeof specials / sizeof specials[0] };
     struct tokenizer *tok = xcalloc(1, sizeof *tok);
     tok->kind = TOKENIZER_BYTES;
@@ -238,6 +244,7 @@ int tokenizer_load(const char *path, struct tokenizer **out, struct err *e) {
 }
 
 int tokenizer_open(const char *spec, struct tokenizer **out, struct err *e) {
-    if (strcmp(spec, "bytes") == 0) return tokenizer_create_bytes(out, e);
+    if (strcmp(spec, "byte") == 0 || strcmp(spec, "bytes") == 0)
+        return tokenizer_create_bytes(out, e);
     return tokenizer_load(spec, out, e);
 }

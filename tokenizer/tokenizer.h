@@ -18,7 +18,7 @@
 
 #include "core/err.h"
 
-struct tokenizer;  // opaque
+struct tokenizer; // opaque
 
 enum tokenizer_kind { TOKENIZER_BPE = 1, TOKENIZER_BYTES = 2 };
 
@@ -42,9 +42,9 @@ void text_buf_free(struct text_buf *b);
 
 // Ids of tokens with a role; -1 where the tokenizer has none.
 struct tokenizer_specials {
-    int32_t bos;  // prepended by callers that want one (the Qwen tokenizer has none)
-    int32_t eos;  // end of sequence: the stop token without a chat template
-    int32_t pad;  // padding
+    int32_t bos; // prepended by callers that want one (the Qwen tokenizer has none)
+    int32_t eos; // end of sequence: the stop token without a chat template
+    int32_t pad; // padding
 };
 
 // Loads a Hugging Face tokenizer.json; path is the file or the directory that
@@ -58,7 +58,8 @@ int tokenizer_load(const char *path, struct tokenizer **out, struct err *e);
 // "<|im_start|>", 258 "<|im_end|>", 259 "<|bos|>" (bos), 260 "<|pad|>" (pad).
 int tokenizer_create_bytes(struct tokenizer **out, struct err *e);
 
-// "bytes" gives the byte tokenizer; anything else is a tokenizer.json path.
+// "byte" (or "bytes") gives the byte tokenizer; anything else is a
+// tokenizer.json path (config: tokenizer.kind byte|bpe, tokenizer.path).
 int tokenizer_open(const char *spec, struct tokenizer **out, struct err *e);
 
 void tokenizer_destroy(struct tokenizer **tok);

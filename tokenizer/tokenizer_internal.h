@@ -16,36 +16,40 @@
 enum { TOK_PRESENT = 1, TOK_ADDED = 2, TOK_SPECIAL = 4 };
 
 struct added_token {
-    const char *text;  // into tok_bytes
+    const char *text; // into tok_bytes
     uint32_t n_bytes;
     int32_t id;
 };
 
 // Byte-level BPE state (NULL for the byte tokenizer).
 struct bpe {
-    pcre2_code *split_re;  // pre-tokenizer regex; NULL: the segment is one piece
-    int has_nfc;           // NFC normaliser
-    int ignore_merges;     // a piece that is a whole vocabulary token is emitted as is
-    int32_t byte_id[256];  // id of each single byte
+    pcre2_code *split_re; // pre-tokenizer regex; NULL: the segment is one piece
+    int has_nfc;          // NFC normaliser
+    int ignore_merges;    // a piece that is a whole vocabulary token is emitted as is
+    int32_t byte_id[256]; // id of each single byte
     // Merge table, open addressing: key (left id << 32 | right id) -> rank, new id.
-    uint64_t *merge_keys;  // UINT64_MAX = empty slot
+    uint64_t *merge_keys; // UINT64_MAX = empty slot
     uint32_t *merge_rank;
     int32_t *merge_new;
     uint64_t merge_mask;
+    // Every merge ranks after all merges that produce its two parts, so a
+    // merge only creates pairs of higher rank and the candidate queue is
+    // monotone (true of trained merge lists; checked at load).
+    int merges_monotone;
 };
 
 struct tokenizer {
     enum tokenizer_kind kind;
     int32_t vocab_size;
-    char *tok_bytes;     // all token bytes
-    uint64_t *tok_off;   // (vocab_size + 1) offsets into tok_bytes
-    uint8_t *tok_flags;  // (vocab_size) TOK_* bits
+    char *tok_bytes;    // all token bytes
+    uint64_t *tok_off;  // (vocab_size + 1) offsets into tok_bytes
+    uint8_t *tok_flags; // (vocab_size) TOK_* bits
     // Bytes -> id, open addressing over ids + 1 (0 = empty slot).
     int32_t *lookup;
     uint64_t lookup_mask;
-    struct added_token *added;  // sorted by length, longest first
+    struct added_token *added; // sorted by length, longest first
     int n_added;
-    uint8_t added_first[256];  // 1 where some added token starts with that byte
+    uint8_t added_first[256]; // 1 where some added token starts with that byte
     struct tokenizer_specials specials;
     struct bpe *bpe;
     // Encodes a segment free of added tokens, appending to out.

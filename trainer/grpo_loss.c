@@ -38,9 +38,13 @@ int grpo_advantages(float *adv, uint8_t *is_zero_var, const float *rewards, int 
 static double kl_term(int estimator, double logp, double logp_ref, double *dkl) {
     double d = logp - logp_ref;
     switch (estimator) {
-    case KL_K1: *dkl = 1.0; return d;
-    case KL_K2: *dkl = d; return 0.5 * d * d;
-    default: {  // k3, with r = logπref - logπθ = -d
+    case KL_K1:
+        *dkl = 1.0;
+        return d;
+    case KL_K2:
+        *dkl = d;
+        return 0.5 * d * d;
+    default: { // k3, with r = logπref - logπθ = -d
         double er = exp(-d);
         *dkl = 1.0 - er;
         return er + d - 1.0;
@@ -60,9 +64,15 @@ void grpo_loss(float *dlogp, float *dentropy, struct grpo_loss_stats *st, const 
         // Weight of one token's ℓ in the aggregated loss.
         double w;
         switch (o->loss_agg) {
-        case AGG_TOKEN_MEAN: w = 1.0 / o->n_tokens_global; break;
-        case AGG_SEQ_MEAN_TOKEN_SUM_NORM: w = 1.0 / (o->n_seqs_global * o->token_sum_norm); break;
-        default: w = n_resp ? 1.0 / (o->n_seqs_global * n_resp) : 0.0; break;
+        case AGG_TOKEN_MEAN:
+            w = 1.0 / o->n_tokens_global;
+            break;
+        case AGG_SEQ_MEAN_TOKEN_SUM_NORM:
+            w = 1.0 / (o->n_seqs_global * o->token_sum_norm);
+            break;
+        default:
+            w = n_resp ? 1.0 / (o->n_seqs_global * n_resp) : 0.0;
+            break;
         }
         const double A = adv[i];
         for (int32_t t = t0; t < t1; t++) {

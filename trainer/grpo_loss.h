@@ -4,7 +4,8 @@
 // (or without the division, Dr. GRPO). Per response token t of sequence i:
 //     ρ  = exp(logπθ - logπold)
 //     ℓ  = -min(ρ·A_i, clip(ρ, 1 - ε_low, 1 + ε_high)·A_i) + β·KL_t - c_H·H_t
-//     k1 = logπθ - logπref,  k2 = ½(logπθ - logπref)²,  k3 = e^(logπref - logπθ) - (logπref - logπθ) - 1
+//     k1 = logπθ - logπref,  k2 = ½(logπθ - logπref)²,  k3 = e^(logπref - logπθ) - (logπref -
+//     logπθ) - 1
 // aggregated over the GLOBAL batch (counts come from one allreduce, so the
 // loss does not depend on the rank layout or micro-batch size):
 //     seq-mean-token-mean     (1/N_seq) Σ_i (1/T_i) Σ_t ℓ
@@ -18,8 +19,8 @@
 #include <stdint.h>
 
 struct grpo_adv_opts {
-    bool std_norm;  // divide by the group std
-    int std_kind;   // enum std_kind (config.h): sample (n - 1) or population (n)
+    bool std_norm; // divide by the group std
+    int std_kind;  // enum cfg_std_kind (config.h): sample (n - 1) or population (n)
     double eps;
 };
 
@@ -30,25 +31,25 @@ int grpo_advantages(float *adv, uint8_t *is_zero_var, const float *rewards, int 
                     const struct grpo_adv_opts *o);
 
 struct grpo_loss_opts {
-    double clip_low, clip_high;  // ε_low, ε_high
-    double kl_coef;              // β; 0 = no reference log-probs needed
-    int kl_estimator;            // enum kl_estimator
-    double entropy_coef;         // c_H
-    int loss_agg;                // enum loss_agg
-    double n_seqs_global;        // sequences in the optimiser step, all ranks
-    double n_tokens_global;      // loss-masked tokens in the optimiser step, all ranks
-    double token_sum_norm;       // T_norm of seq-mean-token-sum-norm
+    double clip_low, clip_high; // ε_low, ε_high
+    double kl_coef;             // β; 0 = no reference log-probs needed
+    int kl_estimator;           // enum cfg_kl_estimator
+    double entropy_coef;        // c_H
+    int loss_agg;               // enum cfg_loss_agg
+    double n_seqs_global;       // sequences in the optimiser step, all ranks
+    double n_tokens_global;     // loss-masked tokens in the optimiser step, all ranks
+    double token_sum_norm;      // T_norm of seq-mean-token-sum-norm
 };
 
 // Sums over the tokens seen (divide by n_tokens for means).
 struct grpo_loss_stats {
-    double loss;        // this micro-batch's share of the aggregated loss
-    double pg_sum;      // Σ -min(ρA, clip(ρ)A) over tokens
-    double kl_sum;      // Σ KL_t (the chosen estimator)
+    double loss;   // this micro-batch's share of the aggregated loss
+    double pg_sum; // Σ -min(ρA, clip(ρ)A) over tokens
+    double kl_sum; // Σ KL_t (the chosen estimator)
     double entropy_sum;
     double ratio_sum;
-    double clip_low_count;   // tokens with A < 0 and ρ < 1 - ε_low (the clip is active)
-    double clip_high_count;  // tokens with A > 0 and ρ > 1 + ε_high
+    double clip_low_count;  // tokens with A < 0 and ρ < 1 - ε_low (the clip is active)
+    double clip_high_count; // tokens with A > 0 and ρ > 1 + ε_high
     double n_tokens;
 };
 

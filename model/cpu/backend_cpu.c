@@ -13,26 +13,60 @@
 // openblas_config.h being the one cblas.h pulls in.
 void openblas_set_num_threads(int n);
 
+// One thread pool: OpenBLAS runs single-threaded and the OpenMP threads each multiply a
+// slice of C (rows, or columns when C has few rows), so OpenBLAS's pthreads and OpenMP's never
+// compete for the cores. Every element of C is still one sgemm dot product over all of K.
 void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc) {
     (void)ctx;
     if (M == 0 || N == 0) return;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, Cm,
-                ldc);
+    enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    int nt = omp_get_max_threads();
+    if (nt == 1 || (double)M * N * K < 1e6 || omp_in_parallel()) {
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cm, ldc);
+        return;
+    }
+    bool by_rows = M >= N || M >= 64 * nt;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), n = by_rows ? M : N;
+        // slices rounded to 16 (a cache line of floats)
+        int per = ((n + nt - 1) / nt + 15) / 16 * 16, lo = t * per,
+            hi = lo + per < n ? lo + per : n;
+        if (lo < hi) {
+            if (by_rows)
+                cblas_sgemm(CblasRowMajor, ta, tb, hi - lo, N, K, alpha,
+                            trans_a ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta,
+                            Cm + (size_t)lo * ldc, ldc);
+            else
+                cblas_sgemm(CblasRowMajor, ta, tb, M, hi - lo, K, alpha, A, lda,
+                            trans_b ? B + (size_t)lo * ldb : B + lo, ldb, beta, Cm + lo, ldc);
+        }
+    }
 }
 
 void cpu_add(void *ctx, float *y, const float *x, size_t n) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
 double cpu_sumsq(void *ctx, const float *x, size_t n) {
     (void)ctx;
+    // A fixed split into 64 parts summed in order: the same bits for any thread count.
+    enum { PARTS = 64 };
+    double part[PARTS];
+    size_t per = (n + PARTS - 1) / PARTS;
+#pragma omp parallel for schedule(static) if (n >= CPU_PAR_MIN)
+    for (int p = 0; p < PARTS; p++) {
+        double s = 0;
+        size_t hi = (size_t)(p + 1) * per < n ? (size_t)(p + 1) * per : n;
+        for (size_t i = (size_t)p * per; i < hi; i++) s += (double)x[i] * x[i];
+        part[p] = s;
+    }
     double s = 0;
-#pragma omp parallel for schedule(static) reduction(+ : s)
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    for (int p = 0; p < PARTS; p++) s += part[p];
     return s;
 }
 
@@ -44,7 +78,7 @@ void cpu_adamw(void *ctx, float *p, float *m, float *v, const float *g, size_t n
     float step = lr / bc1;
     float rbc2 = 1.0f / sqrtf(bc2);
     float decay = 1.0f - lr * wd;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float gi = g[i] * grad_scale;
         float mi = b1 * m[i] + (1.0f - b1) * gi;
@@ -66,8 +100,8 @@ static const struct backend_ops cpu_ops = {
     .bias_backward = cpu_bias_backward,
     .rope_forward = cpu_rope_forward,
     .rope_backward = cpu_rope_backward,
-    .attention_forward = cpu_attention_forward,
-    .attention_backward = cpu_attention_backward,
+    .attention_forward = cpu_attention_forward_tiled,
+    .attention_backward = cpu_attention_backward_tiled,
     .attention_cache = cpu_attention_cache,
     .swiglu_forward = cpu_swiglu_forward,
     .swiglu_backward = cpu_swiglu_backward,
@@ -87,9 +121,9 @@ int backend_cpu_create(int n_threads, struct backend **out, struct err *e) {
         if (n_threads <= 0) n_threads = 1;
     }
     if (n_threads > 1024) return err_user(e, "thread count '%d' out of range 1..1024", n_threads);
-    // One pool size for both: OpenMP loops and OpenBLAS calls alternate, never nest.
+    // OpenMP is the one pool; OpenBLAS itself runs single-threaded inside it (cpu_gemm).
     omp_set_num_threads(n_threads);
-    openblas_set_num_threads(n_threads);
+    openblas_set_num_threads(1);
     struct backend *b = xcalloc(1, sizeof *b);
     b->ops = &cpu_ops;
     b->ctx = NULL;

@@ -8,27 +8,37 @@
 
 #include "model/backend.h"
 
+// Loops over fewer elements than this run on one thread: an OpenMP fork/join costs more.
+#define CPU_PAR_MIN 65536
+
 void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc);
-void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens,
-                           int N, int C);
+void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens, int N,
+                           int C);
 void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
                             int N, int C);
-void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w,
-                         int N, int C, float eps);
+void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w, int N,
+                         int C, float eps);
 void cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, const float *x,
                           const float *w, const float *rstd, int N, int C);
 void cpu_bias_forward(void *ctx, float *out, const float *bias, int N, int M, int ld);
 void cpu_bias_backward(void *ctx, float *dbias, const float *dout, int N, int M, int ld);
 void cpu_rope_forward(void *ctx, float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
                       float theta);
-void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D,
-                       int ld, float theta);
+void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D, int ld,
+                       float theta);
 void cpu_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
                            const int32_t *cu_seqlens, int B, int H, int Hkv, int D);
 void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,
                             const float *qkv, const float *lse, const int32_t *cu_seqlens, int B,
                             int H, int Hkv, int D);
+// Tiled versions (sgemm per 64 x 64 tile); the table uses these, the plain ones above are the
+// reference.
+void cpu_attention_forward_tiled(void *ctx, float *out, float *lse, const float *qkv,
+                                 const int32_t *cu_seqlens, int B, int H, int Hkv, int D);
+void cpu_attention_backward_tiled(void *ctx, float *dqkv, const float *dout, const float *out,
+                                  const float *qkv, const float *lse, const int32_t *cu_seqlens,
+                                  int B, int H, int Hkv, int D);
 void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
                          int layer, const int32_t *cu_new, const int32_t *start, int B, int H);
 void cpu_swiglu_forward(void *ctx, float *out, const float *gu, int N, int F);

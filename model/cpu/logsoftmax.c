@@ -9,12 +9,12 @@
 void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
                           const float *logits, const int32_t *targets, int n, int V) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * V >= CPU_PAR_MIN)
     for (int r = 0; r < n; r++) {
         const float *z = logits + (size_t)r * V;
         float mx = -INFINITY;
         for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
-        double s = 0, sz = 0;  // double: V up to 152k terms
+        double s = 0, sz = 0; // double: V up to 152k terms
         for (int k = 0; k < V; k++) {
             double ek = exp((double)(z[k] - mx));
             s += ek;
@@ -31,7 +31,7 @@ void cpu_logsoftmax_backward(void *ctx, float *logits, const int32_t *targets,
                              const float *g_logprob, const float *g_entropy, const float *lse,
                              const float *entropy, int n, int V) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * V >= CPU_PAR_MIN)
     for (int r = 0; r < n; r++) {
         float *z = logits + (size_t)r * V;
         float glp = g_logprob ? g_logprob[r] : 0.0f, gh = g_entropy ? g_entropy[r] : 0.0f;

@@ -6,11 +6,11 @@
 
 #include "model/cpu/kernels.h"
 
-void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens,
-                           int N, int C) {
+void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens, int N,
+                           int C) {
     (void)ctx;
-    for (int t = 0; t < N; t++) memcpy(out + (size_t)t * C, table + (size_t)tokens[t] * C,
-                                       sizeof(float) * C);
+    for (int t = 0; t < N; t++)
+        memcpy(out + (size_t)t * C, table + (size_t)tokens[t] * C, sizeof(float) * C);
 }
 
 void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
@@ -24,10 +24,10 @@ void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const i
     }
 }
 
-void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w,
-                         int N, int C, float eps) {
+void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, const float *w, int N,
+                         int C, float eps) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
         const float *xt = x + (size_t)t * C;
         float *yt = out + (size_t)t * C;
@@ -42,7 +42,7 @@ void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, con
 void cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, const float *x,
                           const float *w, const float *rstd, int N, int C) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
         const float *xt = x + (size_t)t * C, *gt = dout + (size_t)t * C;
         float *dxt = dx + (size_t)t * C;
@@ -52,7 +52,7 @@ void cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, co
         for (int i = 0; i < C; i++) dxt[i] = r * gt[i] * w[i] - c * xt[i];
     }
     // dw: column sums, parallel over columns for a fixed summation order.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C >= CPU_PAR_MIN)
     for (int i = 0; i < C; i++) {
         float s = 0;
         for (int t = 0; t < N; t++) s += dout[(size_t)t * C + i] * x[(size_t)t * C + i] * rstd[t];
@@ -62,14 +62,14 @@ void cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, co
 
 void cpu_bias_forward(void *ctx, float *out, const float *bias, int N, int M, int ld) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * M >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++)
         for (int i = 0; i < M; i++) out[(size_t)t * ld + i] += bias[i];
 }
 
 void cpu_bias_backward(void *ctx, float *dbias, const float *dout, int N, int M, int ld) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * M >= CPU_PAR_MIN)
     for (int i = 0; i < M; i++) {
         float s = 0;
         for (int t = 0; t < N; t++) s += dout[(size_t)t * ld + i];

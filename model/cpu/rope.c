@@ -6,10 +6,10 @@
 
 #include "model/cpu/kernels.h"
 
-static void rope_apply(float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
-                       float theta, float sign) {
+static void rope_apply(float *x, const int32_t *pos, int N, int n_heads, int D, int ld, float theta,
+                       float sign) {
     int half = D / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * n_heads * D >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
         // Angles in double, rounded once: matches inv_freq * pos computed in fp32 by torch
         // to within an ulp of the angle.
@@ -37,8 +37,8 @@ void cpu_rope_forward(void *ctx, float *x, const int32_t *pos, int N, int n_head
     rope_apply(x, pos, N, n_heads, D, ld, theta, 1.0f);
 }
 
-void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D,
-                       int ld, float theta) {
+void cpu_rope_backward(void *ctx, float *dx, const int32_t *pos, int N, int n_heads, int D, int ld,
+                       float theta) {
     (void)ctx;
     rope_apply(dx, pos, N, n_heads, D, ld, theta, -1.0f);
 }

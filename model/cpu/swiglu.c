@@ -6,7 +6,7 @@
 
 void cpu_swiglu_forward(void *ctx, float *out, const float *gu, int N, int F) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * F >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
         const float *g = gu + (size_t)t * 2 * F, *u = g + F;
         float *o = out + (size_t)t * F;
@@ -16,7 +16,7 @@ void cpu_swiglu_forward(void *ctx, float *out, const float *gu, int N, int F) {
 
 void cpu_swiglu_backward(void *ctx, float *dgu, const float *dout, const float *gu, int N, int F) {
     (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * F >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
         const float *g = gu + (size_t)t * 2 * F, *u = g + F, *d = dout + (size_t)t * F;
         float *dg = dgu + (size_t)t * 2 * F, *du = dg + F;

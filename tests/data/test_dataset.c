@@ -18,7 +18,7 @@ struct file_case {
     const char *answer_key;
     enum gold_mode mode;
     size_t n_rows;
-    size_t spot_row;  // a row whose gold answer was read by hand
+    size_t spot_row; // a row whose gold answer was read by hand
     const char *spot_gold;
     const char *last_gold;
 };
@@ -31,10 +31,22 @@ static const struct file_case cases[] = {
     {"aime24.test.jsonl", {"problem"}, "answer", GOLD_RAW, 30, 0, "204", "902"},
     {"amc23.test.jsonl", {"question"}, "answer", GOLD_NUMBER, 40, 0, "27", "8"},
     {"olympiadbench.test.jsonl", {"question"}, "final_answer", GOLD_FIRST, 675, 0, "2", "11"},
-    {"college_math.test.jsonl", {"question"}, "answer", GOLD_RAW, 2818, 0, "$10-4 n$",
+    {"college_math.test.jsonl",
+     {"question"},
+     "answer",
+     GOLD_RAW,
+     2818,
+     0,
+     "$10-4 n$",
      "$y= \\pm \\frac{\\sqrt{2 x+c}}{1+x^{2}}$"},
-    {"gaokao2023en.test.jsonl", {"question"}, "answer", GOLD_RAW, 385, 0,
-     "$\\{x|-2\\leq x < 1\\}$", "K"},
+    {"gaokao2023en.test.jsonl",
+     {"question"},
+     "answer",
+     GOLD_RAW,
+     385,
+     0,
+     "$\\{x|-2\\leq x < 1\\}$",
+     "K"},
     {"cmath.test.jsonl", {"question"}, "answer", GOLD_RAW, 600, 0, "9", "60"},
 };
 
@@ -51,30 +63,35 @@ static void test_shared_files(void **state) {
         const struct file_case *c = &cases[k];
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, c->file);
-        struct dataset_cfg cfg = {.path = path, .answer_key = c->answer_key, .gold_mode = c->mode,
+        struct dataset_cfg cfg = {.path = path,
+                                  .answer_key = c->answer_key,
+                                  .gold_mode = c->mode,
                                   .n_question_keys = c->q_keys[1] ? 2 : 1};
         cfg.question_keys[0] = c->q_keys[0];
         cfg.question_keys[1] = c->q_keys[1];
         struct dataset *d = NULL;
         struct err e;
         if (dataset_load(&cfg, &d, &e) != 0) fail_msg("%s: %s", c->file, e.msg);
-        if (d->n_rows != c->n_rows) fail_msg("%s: %zu rows, want %zu", c->file, d->n_rows, c->n_rows);
+        if (d->n_rows != c->n_rows)
+            fail_msg("%s: %zu rows, want %zu", c->file, d->n_rows, c->n_rows);
         assert_int_equal(d->n_skipped, 0);
-        assert_int_equal(d->n_empty_gold, k == 8 ? 2 : 0);  // gaokao2023en lines 168 and 193
+        assert_int_equal(d->n_empty_gold, k == 8 ? 2 : 0); // gaokao2023en lines 168 and 193
         assert_string_equal(dataset_gold(d, c->spot_row), c->spot_gold);
         assert_string_equal(dataset_gold(d, d->n_rows - 1), c->last_gold);
         for (size_t i = 0; i < d->n_rows; i++) assert_true(dataset_question(d, i)[0] != '\0');
-        assert_int_equal(d->line[d->n_rows - 1], (uint32_t)c->n_rows);  // no blank lines there
-        if (k == 2)  // SVAMP: Body + " " + Question
-            assert_string_equal(dataset_question(d, 0),
-                                "There are 87 oranges and 290 bananas in Philip's collection. If the "
-                                "bananas are organized into 2 groups and oranges are organized into "
-                                "93 groups How big is each group of bananas?");
+        assert_int_equal(d->line[d->n_rows - 1], (uint32_t)c->n_rows); // no blank lines there
+        if (k == 2) // SVAMP: Body + " " + Question
+            assert_string_equal(
+                dataset_question(d, 0),
+                "There are 87 oranges and 290 bananas in Philip's collection. If the "
+                "bananas are organized into 2 groups and oranges are organized into "
+                "93 groups How big is each group of bananas?");
         if (k == 0)
-            assert_string_equal(dataset_question(d, 0),
-                                "Natalia sold clips to 48 of her friends in April, and then she sold "
-                                "half as many clips in May. How many clips did Natalia sell "
-                                "altogether in April and May?");
+            assert_string_equal(
+                dataset_question(d, 0),
+                "Natalia sold clips to 48 of her friends in April, and then she sold "
+                "half as many clips in May. How many clips did Natalia sell "
+                "altogether in April and May?");
         dataset_destroy(&d);
         assert_null(d);
     }
@@ -91,8 +108,12 @@ static void write_file(const char *text) {
 static int load(const char *text, const char *q, const char *a, enum gold_mode mode, int skip_bad,
                 struct dataset **d, struct err *e) {
     write_file(text);
-    struct dataset_cfg cfg = {.path = tmp_path, .question_keys = {q}, .n_question_keys = 1,
-                              .answer_key = a, .gold_mode = mode, .skip_bad_lines = skip_bad};
+    struct dataset_cfg cfg = {.path = tmp_path,
+                              .question_keys = {q},
+                              .n_question_keys = 1,
+                              .answer_key = a,
+                              .gold_mode = mode,
+                              .skip_bad_lines = skip_bad};
     return dataset_load(&cfg, d, e);
 }
 
@@ -110,11 +131,13 @@ static void test_gold_modes_and_errors(void **state) {
     (void)state;
     struct dataset *d = NULL;
     struct err e;
-    assert_int_equal(load("{\"q\": \" x \", \"a\": \"s \\\\boxed{1} then \\\\boxed{\\\\frac{1}{2}} end\"}\n"
-                          "\n"
-                          "{\"q\": \"y\", \"a\": \"\\\\fbox{7}\"}\n"
-                          "{\"q\": \"z\", \"a\": \"\\\\boxed {a{b}c}\"}\n",
-                          "q", "a", GOLD_BOXED, 0, &d, &e), 0);
+    assert_int_equal(
+        load("{\"q\": \" x \", \"a\": \"s \\\\boxed{1} then \\\\boxed{\\\\frac{1}{2}} end\"}\n"
+             "\n"
+             "{\"q\": \"y\", \"a\": \"\\\\fbox{7}\"}\n"
+             "{\"q\": \"z\", \"a\": \"\\\\boxed {a{b}c}\"}\n",
+             "q", "a", GOLD_BOXED, 0, &d, &e),
+        0);
     assert_int_equal(d->n_rows, 3);
     assert_string_equal(dataset_question(d, 0), "x");
     assert_string_equal(dataset_gold(d, 0), "\\frac{1}{2}");
@@ -123,11 +146,14 @@ static void test_gold_modes_and_errors(void **state) {
     assert_int_equal(d->line[2], 4);
     dataset_destroy(&d);
     assert_int_equal(load("{\"q\": \"x\", \"a\": \"a #### 1 #### 1,234,567 \\n\"}\n", "q", "a",
-                          GOLD_GSM8K, 0, &d, &e), 0);
+                          GOLD_GSM8K, 0, &d, &e),
+                     0);
     assert_string_equal(dataset_gold(d, 0), "1234567");
     dataset_destroy(&d);
     assert_int_equal(load("{\"q\": \"x\", \"a\": -0.25}\n{\"q\": \"x\", \"a\": \" 3e2\"}\n"
-                          "{\"q\": \"x\", \"a\": 1e20}\n", "q", "a", GOLD_NUMBER, 0, &d, &e), 0);
+                          "{\"q\": \"x\", \"a\": 1e20}\n",
+                          "q", "a", GOLD_NUMBER, 0, &d, &e),
+                     0);
     assert_string_equal(dataset_gold(d, 0), "-0.25");
     assert_string_equal(dataset_gold(d, 1), "300");
     assert_string_equal(dataset_gold(d, 2), "1e+20");
@@ -136,8 +162,10 @@ static void test_gold_modes_and_errors(void **state) {
     assert_int_equal(d->n_empty_gold, 1);
     assert_string_equal(dataset_gold(d, 0), "");
     dataset_destroy(&d);
-    assert_int_equal(load("{\"q\": \"x\", \"a\": [\"(1, 2)\", \"3\"]}\n{\"q\": \"x\", \"a\": [4]}\n", "q",
-                          "a", GOLD_FIRST, 0, &d, &e), 0);
+    assert_int_equal(
+        load("{\"q\": \"x\", \"a\": [\"(1, 2)\", \"3\"]}\n{\"q\": \"x\", \"a\": [4]}\n", "q", "a",
+             GOLD_FIRST, 0, &d, &e),
+        0);
     assert_string_equal(dataset_gold(d, 0), "(1, 2)");
     assert_string_equal(dataset_gold(d, 1), "4");
     dataset_destroy(&d);
@@ -152,14 +180,17 @@ static void test_gold_modes_and_errors(void **state) {
                  "1: key 'a' (gold mode gsm8k): no '####' in the answer");
     expect_error("{\"q\": \"x\", \"a\": \"\\\\boxed{1\"}\n", GOLD_BOXED,
                  "1: key 'a' (gold mode boxed): no \\boxed{...} in the answer");
-    expect_error("{\"q\": \"x\", \"a\": []}\n", GOLD_FIRST, "1: key 'a' (gold mode first): not a non-empty list");
+    expect_error("{\"q\": \"x\", \"a\": []}\n", GOLD_FIRST,
+                 "1: key 'a' (gold mode first): not a non-empty list");
     expect_error("{\"q\": \"x\", \"a\": \"12 apples\"}\n", GOLD_NUMBER,
                  "1: key 'a' (gold mode number): '12 apples' is not a number");
     expect_error("\n\n", GOLD_RAW, " no rows");
 
     // skip_bad_lines: bad lines are counted, good ones kept.
-    assert_int_equal(load("{\"q\": \"x\", \"a\": \"1\"}\nnot json\n{\"q\": \"y\"}\n{\"q\": \"z\", \"a\": 2}\n",
-                          "q", "a", GOLD_RAW, 1, &d, &e), 0);
+    assert_int_equal(
+        load("{\"q\": \"x\", \"a\": \"1\"}\nnot json\n{\"q\": \"y\"}\n{\"q\": \"z\", \"a\": 2}\n",
+             "q", "a", GOLD_RAW, 1, &d, &e),
+        0);
     assert_int_equal(d->n_rows, 2);
     assert_int_equal(d->n_skipped, 2);
     assert_int_equal(d->n_empty_gold, 0);
@@ -168,8 +199,11 @@ static void test_gold_modes_and_errors(void **state) {
     dataset_destroy(&d);
 
     assert_int_equal(load("", "q", "a", GOLD_RAW, 0, &d, &e), ERR_USER);
-    struct dataset_cfg cfg = {.path = "/nonexistent.jsonl", .question_keys = {"q"}, .n_question_keys = 1,
-                              .answer_key = "a", .gold_mode = GOLD_RAW};
+    struct dataset_cfg cfg = {.path = "/nonexistent.jsonl",
+                              .question_keys = {"q"},
+                              .n_question_keys = 1,
+                              .answer_key = "a",
+                              .gold_mode = GOLD_RAW};
     assert_int_equal(dataset_load(&cfg, &d, &e), ERR_USER);
     assert_string_equal(e.msg, "cannot open dataset '/nonexistent.jsonl'");
     enum gold_mode m;

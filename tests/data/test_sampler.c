@@ -19,7 +19,8 @@ static void run_ranks(int n_ranks, uint64_t seed, uint32_t *global) {
     struct data_sampler *s[4];
     struct data_cursor c[4] = {{0}};
     struct err e;
-    for (int r = 0; r < n_ranks; r++) assert_int_equal(data_sampler_create(N_ROWS, seed, 1, &s[r], &e), 0);
+    for (int r = 0; r < n_ranks; r++)
+        assert_int_equal(data_sampler_create(N_ROWS, seed, 1, &s[r], &e), 0);
     for (int step = 0; step < N_STEPS; step++) {
         for (int r = 0; r < n_ranks; r++) {
             uint32_t rows[BATCH];
@@ -28,7 +29,7 @@ static void run_ranks(int n_ranks, uint64_t seed, uint32_t *global) {
             data_shard_range(BATCH, n_ranks, r, &lo, &hi);
             for (size_t i = lo; i < hi; i++) global[step * BATCH + i] = rows[i];
         }
-        for (int r = 1; r < n_ranks; r++) {  // every rank holds the same cursor
+        for (int r = 1; r < n_ranks; r++) { // every rank holds the same cursor
             assert_int_equal(c[r].epoch, c[0].epoch);
             assert_int_equal(c[r].position, c[0].position);
         }
@@ -52,8 +53,10 @@ static void test_exactly_once_per_epoch(void **state) {
             }
             for (int i = 0; i < N_ROWS; i++) assert_int_equal(seen[i], 1);
         }
-        if (n_ranks == 1) memcpy(ref, global, sizeof ref);
-        else assert_memory_equal(global, ref, sizeof ref);
+        if (n_ranks == 1)
+            memcpy(ref, global, sizeof ref);
+        else
+            assert_memory_equal(global, ref, sizeof ref);
     }
     // Shuffled, differently each epoch and for each seed.
     assert_memory_not_equal(ref, ref + N_ROWS, N_ROWS * sizeof *ref);
@@ -73,7 +76,7 @@ static void test_shard_range(void **state) {
             for (int r = 0; r < ranks; r++) {
                 size_t lo, hi;
                 data_shard_range(n, ranks, r, &lo, &hi);
-                assert_int_equal(lo, expect_lo);  // contiguous, in rank order
+                assert_int_equal(lo, expect_lo); // contiguous, in rank order
                 assert_true(hi - lo == n / (size_t)ranks || hi - lo == n / (size_t)ranks + 1);
                 expect_lo = hi;
             }
@@ -97,7 +100,7 @@ static void test_cursor_resume(void **state) {
     assert_int_equal(data_sampler_create(N_ROWS, 7, 1, &a, &e), 0);
     struct data_cursor c = {0};
     for (int step = 0; step < 9; step++) data_sampler_next(a, &c, BATCH, resumed + step * BATCH);
-    uint64_t saved_epoch = c.epoch, saved_position = c.position;  // what a checkpoint stores
+    uint64_t saved_epoch = c.epoch, saved_position = c.position; // what a checkpoint stores
     data_sampler_destroy(&a);
     assert_int_equal(data_sampler_create(N_ROWS, 7, 1, &b, &e), 0);
     struct data_cursor c2 = {saved_epoch, saved_position};

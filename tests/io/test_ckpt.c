@@ -229,20 +229,29 @@ static void test_foreign_and_truncated_files(void **state) {
     assert_int_equal(ckpt_open("/nonexistent/ckpt-1.h5", &f, &e), ERR_USER);
 }
 
-static void write_ckpt(const char *path, float value, int n_tensors) {
+// Writes a checkpoint of n_tensors tensors filled with value; 0 or an error
+// code (no cmocka asserts: a forked child must not longjmp into the runner).
+static int try_write_ckpt(const char *path, float value, int n_tensors) {
     struct err e;
     struct ckpt_writer *w;
     enum { N = 1 << 16 };
     static float data[N];
     for (int i = 0; i < N; i++) data[i] = value;
     int64_t shape[1] = {N};
-    assert_int_equal(ckpt_writer_begin(path, &w, &e), 0);
+    if (ckpt_writer_begin(path, &w, &e) != 0) return 1;
     for (int t = 0; t < n_tensors; t++) {
         char name[64];
         snprintf(name, sizeof name, "/model/t%d", t);
-        assert_int_equal(h5_write(ckpt_writer_file(w), name, H5_F32, 1, shape, data, &e), 0);
+        if (h5_write(ckpt_writer_file(w), name, H5_F32, 1, shape, data, &e) != 0) {
+            ckpt_writer_abort(&w);
+            return 2;
+        }
     }
-    assert_int_equal(ckpt_writer_commit(&w, &e), 0);
+    return ckpt_writer_commit(&w, &e) != 0 ? 3 : 0;
+}
+
+static void write_ckpt(const char *path, float value, int n_tensors) {
+    assert_int_equal(try_write_ckpt(path, value, n_tensors), 0);
 }
 
 static float read_first(const char *path) {
@@ -271,13 +280,17 @@ static void test_atomic_save_survives_kill(void **state) {
         pid_t pid = fork();
         if (pid == 0) {
             // Rewrite the same step with other values, forever slower than the kill.
-            for (;;) write_ckpt(path, 2.0f + (float)round, 64);
+            for (;;)
+                if (try_write_ckpt(path, 2.0f + (float)round, 64) != 0) _exit(3);
         }
         usleep(20000 + 30000 * round);
         kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
-        assert_true(WIFSIGNALED(status));
+        if (!WIFSIGNALED(status)) {
+            print_error("writer child was not killed: exit status %d\n", WEXITSTATUS(status));
+            fail();
+        }
         float v = read_first(path); // the old one or a complete new one, never a broken file
         assert_true(v == 1.0f || v == 2.0f + (float)round);
     }

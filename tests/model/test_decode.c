@@ -19,9 +19,17 @@
 // boundaries): fp32 rounding, ~1e-6 on log-probabilities of O(1..10).
 #define TOL_DECODE 2e-5
 
-static const struct model_shape shape = {.C = 32, .L = 2, .H = 4, .Hkv = 2, .D = 8, .F = 48,
-                                         .V = 50, .max_pos = 64, .rope_theta = 10000.0f,
-                                         .rms_eps = 1e-6f, .is_tied = false,
+static const struct model_shape shape = {.C = 32,
+                                         .L = 2,
+                                         .H = 4,
+                                         .Hkv = 2,
+                                         .D = 8,
+                                         .F = 48,
+                                         .V = 50,
+                                         .max_pos = 64,
+                                         .rope_theta = 10000.0f,
+                                         .rms_eps = 1e-6f,
+                                         .is_tied = false,
                                          .head = MODEL_HEAD_LM};
 
 struct env {
@@ -101,7 +109,7 @@ static void test_decode_matches_forward(void **state) {
     // Prefill all prompts in one call, then decode the live sequences one token at a time.
     if (model_infer(v.m, a, c, seqs, in, cu_new, B, logits, &e) < 0) fail_msg("%s", e.msg);
     int done[B];
-    for (int b = 0; b < B; b++) done[b] = prompt[b];  // tokens of sequence b consumed
+    for (int b = 0; b < B; b++) done[b] = prompt[b]; // tokens of sequence b consumed
     double worst = 0;
     int n_checked = 0;
     // logits row i belongs to order[i], the live sequences of the last call.
@@ -110,7 +118,7 @@ static void test_decode_matches_forward(void **state) {
         int32_t dec[B], cud[B + 1] = {0};
         int ids[B], nn = 0;
         for (int i = 0; i < n_live; i++) {
-            int b = order[i], t = cu[b] + done[b] - 1;  // position whose logits we hold
+            int b = order[i], t = cu[b] + done[b] - 1; // position whose logits we hold
             if (done[b] < len[b]) {
                 double l, h;
                 stats(logits + (size_t)i * shape.V, shape.V, tokens[t + 1], &l, &h);
@@ -156,10 +164,10 @@ static void test_fork_shares_prefix(void **state) {
     assert_int_equal(kv_seq_create(c, &root, &e), 0);
     int32_t cu1[2] = {0, P};
     assert_int_equal(model_infer(v.m, a, c, &root, prompt, cu1, 1, logits, &e), 0);
-    int free_before = c->n_free;  // 2 blocks used by the prompt
+    int free_before = c->n_free; // 2 blocks used by the prompt
     ids[0] = root;
     for (int g = 1; g < G; g++) assert_int_equal(kv_seq_fork(c, root, &ids[g], &e), 0);
-    assert_int_equal(c->n_free, free_before);  // forks copy nothing
+    assert_int_equal(c->n_free, free_before); // forks copy nothing
     int32_t seq[G][P + NEW];
     for (int g = 0; g < G; g++) memcpy(seq[g], prompt, sizeof prompt);
     for (int s = 0; s < NEW; s++) {
@@ -170,7 +178,7 @@ static void test_fork_shares_prefix(void **state) {
         }
         cud[G] = G;
         assert_int_equal(model_infer(v.m, a, c, ids, tok, cud, G, logits, &e), 0);
-        if (s == 0)  // the shared half-full block was copied for all but the last writer
+        if (s == 0) // the shared half-full block was copied for all but the last writer
             assert_int_equal(c->n_free, free_before - (G - 1));
     }
     // Full forward of each continued sequence; compare the last decode logits' statistics.
@@ -184,7 +192,7 @@ static void test_fork_shares_prefix(void **state) {
         assert_true(fabs(h - ent[P + NEW - 1]) < TOL_DECODE);
     }
     for (int g = 0; g < G; g++) kv_seq_destroy(c, ids[g]);
-    assert_int_equal(c->n_free, kc.n_blocks);  // every block back once all forks are gone
+    assert_int_equal(c->n_free, kc.n_blocks); // every block back once all forks are gone
     model_acts_destroy(v.m, &a);
     kv_cache_destroy(&c);
     env_down(&v);
@@ -195,7 +203,8 @@ static void test_mem_plan_matches_ledger(void **state) {
     struct env v;
     struct err e;
     env_up(&v);
-    struct model_acts_cfg cfgs[] = {{.n_tokens_max = 37}, {.n_tokens_max = 100, .is_recompute = true},
+    struct model_acts_cfg cfgs[] = {{.n_tokens_max = 37},
+                                    {.n_tokens_max = 100, .is_recompute = true},
                                     {.n_tokens_max = 9, .lm_chunk = 4}};
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
         struct model_acts *a = NULL;
@@ -214,7 +223,8 @@ static void test_mem_plan_matches_ledger(void **state) {
         adamw_destroy(&opt);
     }
     // recomputation keeps one block's activations instead of L
-    struct model_acts_cfg full = {.n_tokens_max = 256}, rec = {.n_tokens_max = 256, .is_recompute = true};
+    struct model_acts_cfg full = {.n_tokens_max = 256},
+                          rec = {.n_tokens_max = 256, .is_recompute = true};
     assert_true(model_acts_bytes(&shape, &rec) < model_acts_bytes(&shape, &full));
     env_down(&v);
 }

@@ -122,7 +122,8 @@ static int load_broken(const char *name, long cut, const char *cfg_from, const c
     snprintf(a, sizeof a, "%s/config.json", src);
     assert_int_equal(hf_config_read(a, &c, e), 0);
     if (cfg_from && !strcmp(cfg_from, "vocab")) c.vocab_size += atoi(cfg_to);
-    if (cfg_from && !strcmp(cfg_from, "arch")) snprintf(c.architecture, sizeof c.architecture, "%s", cfg_to);
+    if (cfg_from && !strcmp(cfg_from, "arch"))
+        snprintf(c.architecture, sizeof c.architecture, "%s", cfg_to);
     if (cfg_from && !strcmp(cfg_from, "untie")) c.tie_word_embeddings = false;
     snprintf(b, sizeof b, "%s/config.json", dir);
     assert_int_equal(hf_config_write(b, &c, e), 0);
@@ -156,6 +157,55 @@ static void test_bad_files(void **state) {
     assert_non_null(strstr(e.msg, "'LlamaForCausalLM'"));
 }
 
+// The same model split into two shards with a model.safetensors.index.json loads the same.
+static void test_sharded(void **state) {
+    (void)state;
+    struct err e;
+    struct backend *be = NULL;
+    struct model *m0 = NULL, *m1 = NULL;
+    char src[4096], dir[512], path[600];
+    test_data_dir(src, sizeof src, "qwen2_untied");
+    assert_int_equal(backend_cpu_create(1, &be, &e), 0);
+    assert_int_equal(model_load_hf(src, be, NULL, &m0, &e), 0);
+    snprintf(dir, sizeof dir, "%s/sharded", tmpdir);
+    assert_int_equal(model_save_hf(m0, dir, &e), 0); // config.json (+ a single file, removed)
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    unlink(path);
+    int half = m0->n_tensors / 2;
+    struct st_write_tensor ts[64];
+    assert_true(m0->n_tensors <= 64);
+    snprintf(path, sizeof path, "%s/index.tmp", dir);
+    FILE *idx = fopen(path, "w");
+    fprintf(idx, "{\"metadata\": {}, \"weight_map\": {");
+    for (int i = 0; i < m0->n_tensors; i++) {
+        const struct model_tensor *t = &m0->tensors[i];
+        ts[i] = (struct st_write_tensor){.name = t->name,
+                                         .ndim = t->ndim,
+                                         .shape = {t->shape[0], t->shape[1]},
+                                         .data = m0->params + t->offset};
+        fprintf(idx, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"", i ? ", " : "", t->name,
+                i < half ? 1 : 2);
+    }
+    fprintf(idx, "}}\n");
+    fclose(idx);
+    char final_idx[600];
+    snprintf(final_idx, sizeof final_idx, "%s/model.safetensors.index.json", dir);
+    assert_int_equal(rename(path, final_idx), 0);
+    snprintf(path, sizeof path, "%s/model-00001-of-00002.safetensors", dir);
+    assert_int_equal(safetensors_write_f32(path, ts, half, &e), 0);
+    snprintf(path, sizeof path, "%s/model-00002-of-00002.safetensors", dir);
+    assert_int_equal(safetensors_write_f32(path, ts + half, m0->n_tensors - half, &e), 0);
+    if (model_load_hf(dir, be, NULL, &m1, &e) < 0) fail_msg("%s", e.msg);
+    assert_memory_equal(m0->params, m1->params, m0->n_params * sizeof(float));
+    model_destroy(&m1);
+    // a shard missing from disk is named
+    unlink(path);
+    assert_int_equal(model_load_hf(dir, be, NULL, &m1, &e), ERR_USER);
+    assert_non_null(strstr(e.msg, "model-00002-of-00002.safetensors"));
+    model_destroy(&m0);
+    backend_cpu_destroy(&be);
+}
+
 static void test_logprobs_jsonl(void **state) {
     (void)state;
     struct err e;
@@ -168,7 +218,7 @@ static void test_logprobs_jsonl(void **state) {
     int32_t *tokens = golden_i32(g, "tokens", &n_tok), *cu = golden_i32(g, "cu_seqlens", NULL);
     float *ref = golden_f32(g, "logprob", NULL), *ref_ent = golden_f32(g, "entropy", NULL);
     char in[4096] = "{\"ids\":[";
-    for (int t = cu[1]; t < cu[2]; t++)  // the second sequence of the batch
+    for (int t = cu[1]; t < cu[2]; t++) // the second sequence of the batch
         snprintf(in + strlen(in), sizeof in - strlen(in), t > cu[1] ? ",%d" : "%d", tokens[t]);
     strcat(in, "]}\n\n{\"ids\":[3]}\n");
     struct backend *be = NULL;
@@ -189,7 +239,7 @@ static void test_logprobs_jsonl(void **state) {
     }
     p = strstr(out, "\"entropy\":[") + 11;
     assert_true(fabsf(strtof(p, NULL) - ref_ent[cu[1]]) < TOL_LOGPROB * (1 + ref_ent[cu[1]]));
-    assert_non_null(strstr(out, "{\"logprobs\":[],\"entropy\":[]}\n"));  // one id: nothing
+    assert_non_null(strstr(out, "{\"logprobs\":[],\"entropy\":[]}\n")); // one id: nothing
     // A bad line names its line number.
     const char bad[] = "{\"ids\":[1,2]}\n{\"ids\":[1,97]}\n";
     fi = fmemopen((void *)bad, strlen(bad), "r");
@@ -210,6 +260,7 @@ static void test_logprobs_jsonl(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convert_round_trip), cmocka_unit_test(test_half_types),
-        cmocka_unit_test(test_bad_files), cmocka_unit_test(test_logprobs_jsonl)};
+        cmocka_unit_test(test_bad_files), cmocka_unit_test(test_sharded),
+        cmocka_unit_test(test_logprobs_jsonl)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,13 +21,13 @@
 
 struct op_case {
     const struct backend *be;
-    int n_in;       // inputs perturbed
-    float *in;      // (n_in)
+    int n_in;  // inputs perturbed
+    float *in; // (n_in)
     int n_out;
-    float *out, *r; // outputs and their fixed weights
-    double (*loss)(struct op_case *c);  // forward + sum r y (in double)
-    void (*grad)(struct op_case *c, float *din);  // backward of that loss
-    void *p;        // case-specific
+    float *out, *r;                              // outputs and their fixed weights
+    double (*loss)(struct op_case *c);           // forward + sum r y (in double)
+    void (*grad)(struct op_case *c, float *din); // backward of that loss
+    void *p;                                     // case-specific
 };
 
 static void fill(float *x, size_t n, uint64_t seed, float scale, float offset) {
@@ -127,8 +127,8 @@ static void ls_grad(struct op_case *c, float *din) {
     float lse[LS_N];
     c->be->ops->logsoftmax_stats(NULL, c->out, c->out + LS_N, lse, c->in, ls_tgt, LS_N, LS_V);
     memcpy(din, c->in, sizeof(float) * LS_N * LS_V);
-    c->be->ops->logsoftmax_backward(NULL, din, ls_tgt, c->r, c->r + LS_N, lse, c->out + LS_N,
-                                    LS_N, LS_V);
+    c->be->ops->logsoftmax_backward(NULL, din, ls_tgt, c->r, c->r + LS_N, lse, c->out + LS_N, LS_N,
+                                    LS_V);
 }
 
 static void run_case(const struct backend *be, const char *name, int n_in, int n_out,
@@ -172,8 +172,36 @@ static void test_rope_inverse(void **state) {
     for (int i = 0; i < RP_N * RP_LD; i++) assert_true(fabsf(y[i] - x[i]) < 1e-5f);
 }
 
+// The tiled attention (table) against the plain reference, over sequences longer than a tile
+// (off-diagonal and partial tiles). Same math, other summation order: fp32 rounding.
+#define TOL_TILED 1e-5
+static void test_attention_tiled_vs_reference(void **state) {
+    (void)state;
+    enum { H = 4, HKV = 2, D = 16, Q = (H + 2 * HKV) * D, N = 150 + 70 + 1 };
+    const int32_t cu[4] = {0, 150, 220, 221};
+    float *qkv = calloc((size_t)N * Q, 4), *g = calloc((size_t)N * H * D, 4);
+    float *o1 = calloc((size_t)N * H * D, 4), *o2 = calloc((size_t)N * H * D, 4);
+    float *l1 = calloc((size_t)N * H, 4), *l2 = calloc((size_t)N * H, 4);
+    float *d1 = calloc((size_t)N * Q, 4), *d2 = calloc((size_t)N * Q, 4);
+    fill(qkv, (size_t)N * Q, 5, 1.0f, 0.0f);
+    fill(g, (size_t)N * H * D, 6, 1.0f, 0.0f);
+    cpu_attention_forward(NULL, o1, l1, qkv, cu, 3, H, HKV, D);
+    cpu_attention_forward_tiled(NULL, o2, l2, qkv, cu, 3, H, HKV, D);
+    cpu_attention_backward(NULL, d1, g, o1, qkv, l1, cu, 3, H, HKV, D);
+    cpu_attention_backward_tiled(NULL, d2, g, o1, qkv, l1, cu, 3, H, HKV, D);
+    double eo = 0, el = 0, ed = 0, so = 1, sd = 1;
+    for (int i = 0; i < N * H * D; i++)
+        eo = fmax(eo, fabs(o1[i] - o2[i])), so = fmax(so, fabs(o1[i]));
+    for (int i = 0; i < N * H; i++) el = fmax(el, fabs(l1[i] - l2[i]) / (1 + fabs(l1[i])));
+    for (int i = 0; i < N * Q; i++) ed = fmax(ed, fabs(d1[i] - d2[i])), sd = fmax(sd, fabs(d1[i]));
+    printf("tiled attention: out %.1e, lse %.1e, dqkv %.1e\n", eo / so, el, ed / sd);
+    assert_true(eo / so < TOL_TILED && el < TOL_TILED && ed / sd < TOL_TILED);
+    free(qkv), free(g), free(o1), free(o2), free(l1), free(l2), free(d1), free(d2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_kernels_fd),
-                                       cmocka_unit_test(test_rope_inverse)};
+                                       cmocka_unit_test(test_rope_inverse),
+                                       cmocka_unit_test(test_attention_tiled_vs_reference)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,8 +59,8 @@ static void check_lm(const char *name, bool is_recompute) {
     float *lp = calloc(N, 4), *ent = calloc(N, 4);
     struct model_acts *a = NULL;
     // lm_chunk 4 < N: the chunked LM head is exercised across chunk boundaries.
-    struct model_acts_cfg cfg = {.n_tokens_max = (int)N + 3, .is_recompute = is_recompute,
-                                 .lm_chunk = 4};
+    struct model_acts_cfg cfg = {
+        .n_tokens_max = (int)N + 3, .is_recompute = is_recompute, .lm_chunk = 4};
     assert_int_equal(model_acts_create(m, &cfg, &a, &e), 0);
     if (model_forward(m, a, tokens, targets, cu, B, lp, ent, &e) < 0) fail_msg("%s", e.msg);
     float *ref_lp = golden_f32(f.g, "logprob", NULL), *ref_ent = golden_f32(f.g, "entropy", NULL);
@@ -92,8 +92,8 @@ static void check_lm(const char *name, bool is_recompute) {
     float *norm = golden_f32(f.g, "grad_norm", NULL);
     assert_true(fabs(model_grad_norm(m) - norm[0]) < 1e-3 * norm[0]);
     struct adamw *opt = NULL;
-    struct adamw_cfg oc = {.b1 = 0.9f, .b2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f,
-                           .clip_norm = norm[0] * 0.25f};
+    struct adamw_cfg oc = {
+        .b1 = 0.9f, .b2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = norm[0] * 0.25f};
     assert_int_equal(adamw_create(m, &oc, &opt, &e), 0);
     for (int step = 0; step < 2; step++) {
         for (size_t i = 0; i < m->n_params; i++) m->grads[i] = 0.5f * g[i];

@@ -46,7 +46,7 @@ static inline double rel_err(const float *a, const float *b, size_t n, double fl
     double d = 0, s = floor;
     for (size_t i = 0; i < n; i++) {
         double x = fabs((double)a[i] - b[i]);
-        if (!(x <= d)) d = x;  // NaN propagates
+        if (!(x <= d)) d = x; // NaN propagates
         if (fabs(b[i]) > s) s = fabs(b[i]);
     }
     return d / s;

@@ -31,10 +31,10 @@ static void test_chatml_bytes(void **state) {
     text.n = 0;
     assert_int_equal(chat_template_create(tok, "chatml", "tir", &t, &e), 0);
     chat_render(t, "Q", &text);
-    assert_string_equal(text.s,
-                        "<|im_start|>system\nPlease integrate natural language reasoning with "
-                        "programs to solve the problem above, and put your final answer within "
-                        "\\boxed{}.<|im_end|>\n<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n");
+    assert_string_equal(
+        text.s, "<|im_start|>system\nPlease integrate natural language reasoning with "
+                "programs to solve the problem above, and put your final answer within "
+                "\\boxed{}.<|im_end|>\n<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n");
     chat_template_destroy(&t);
 
     text.n = 0;
@@ -50,7 +50,7 @@ static void test_chatml_bytes(void **state) {
                                 "<|im_end|>\n<|im_start|>assistant\n");
     struct token_ids ids = {0};
     assert_int_equal(chat_encode_prompt(t, tok, "Q", &ids, &e), 0);
-    assert_int_equal(ids.ids[0], 257);  // <|im_start|>
+    assert_int_equal(ids.ids[0], 257); // <|im_start|>
     assert_int_equal(ids.ids[ids.n - 1], '\n');
     chat_template_destroy(&t);
 
@@ -90,8 +90,8 @@ static void test_chatml_qwen(void **state) {
     assert_int_equal(t->stop_id, 151645);
     struct token_ids ids = {0};
     assert_int_equal(chat_encode_prompt(t, tok, "What is 1+1?", &ids, &e), 0);
-    const int32_t head[] = {151644, 8948, 198};  // <|im_start|>system\n
-    const int32_t tail[] = {151645, 198, 151644, 77091, 198};  // <|im_end|>\n<|im_start|>assistant\n
+    const int32_t head[] = {151644, 8948, 198};               // <|im_start|>system\n
+    const int32_t tail[] = {151645, 198, 151644, 77091, 198}; // <|im_end|>\n<|im_start|>assistant\n
     assert_true(ids.n > 8);
     assert_memory_equal(ids.ids, head, sizeof head);
     assert_memory_equal(ids.ids + ids.n - 5, tail, sizeof tail);

@@ -24,8 +24,10 @@ static void bytelevel_char(int b, char out[3]) {
         int c = printable ? x : 256 + n++;
         if (x == b) cp = c;
     }
-    if (cp < 0x80) out[0] = (char)cp, out[1] = 0;
-    else out[0] = (char)(0xC0 | cp >> 6), out[1] = (char)(0x80 | (cp & 0x3F)), out[2] = 0;
+    if (cp < 0x80)
+        out[0] = (char)cp, out[1] = 0;
+    else
+        out[0] = (char)(0xC0 | cp >> 6), out[1] = (char)(0x80 | (cp & 0x3F)), out[2] = 0;
 }
 
 // Vocabulary: the 256 bytes (id = byte), then extra tokens 256.. in order;
@@ -35,16 +37,18 @@ static const char *write_tokenizer(const char *const *extra, int n_extra, const 
     static char path[256];
     snprintf(path, sizeof path, "%s/tokenizer.json", tmp_dir);
     FILE *f = fopen(path, "w");
-    fprintf(f, "{\"added_tokens\": [{\"id\": 300, \"content\": \"<x>\", \"special\": true},"
-               "{\"id\": 301, \"content\": \"<y>\", \"special\": false}],\n"
-               "\"normalizer\": {\"type\": \"NFC\"}, \"pre_tokenizer\": %s,\n"
-               "\"decoder\": {\"type\": \"ByteLevel\"},\n"
-               "\"model\": {\"type\": \"BPE\"%s, \"vocab\": {",
+    fprintf(f,
+            "{\"added_tokens\": [{\"id\": 300, \"content\": \"<x>\", \"special\": true},"
+            "{\"id\": 301, \"content\": \"<y>\", \"special\": false}],\n"
+            "\"normalizer\": {\"type\": \"NFC\"}, \"pre_tokenizer\": %s,\n"
+            "\"decoder\": {\"type\": \"ByteLevel\"},\n"
+            "\"model\": {\"type\": \"BPE\"%s, \"vocab\": {",
             pre_tokenizer, model_opts);
     for (int b = 0; b < 256; b++) {
         char c[3];
         bytelevel_char(b, c);
-        fprintf(f, "%s\"%s%s\": %d", b ? ", " : "", (c[0] == '"' || c[0] == '\\') ? "\\" : "", c, b);
+        fprintf(f, "%s\"%s%s\": %d", b ? ", " : "", (c[0] == '"' || c[0] == '\\') ? "\\" : "", c,
+                b);
     }
     for (int k = 0; k < n_extra; k++) fprintf(f, ", \"%s\": %d", extra[k], 256 + k);
     fprintf(f, "}, \"merges\": [%s]}}\n", merges);
@@ -80,20 +84,22 @@ static void encode_expect(const struct tokenizer *tok, const char *text, const i
 static void test_merge_order(void **state) {
     (void)state;
     // 256 aa, 257 aaaa, 258 bc, 259 ab, 260 "Ġa" (space + a)
-    const char *extra[] = {"aa", "aaaa", "bc", "ab", "\xC4\xA0" "a"};
-    const char *path = write_tokenizer(extra, 5, "\"a a\", \"aa aa\", [\"b\", \"c\"], \"a b\", \"\xC4\xA0 a\"",
-                                       "", "null");
+    const char *extra[] = {"aa", "aaaa", "bc", "ab",
+                           "\xC4\xA0"
+                           "a"};
+    const char *path = write_tokenizer(
+        extra, 5, "\"a a\", \"aa aa\", [\"b\", \"c\"], \"a b\", \"\xC4\xA0 a\"", "", "null");
     struct err e;
     struct tokenizer *tok = NULL;
     LOAD_OK(path, &tok, &e);
     assert_int_equal(tokenizer_vocab_size(tok), 302);
-    EXPECT(tok, "aaa", 256, 'a');            // equal ranks: leftmost first
-    EXPECT(tok, "aaaa", 257);                 // aa aa, then aaaa
+    EXPECT(tok, "aaa", 256, 'a'); // equal ranks: leftmost first
+    EXPECT(tok, "aaaa", 257);     // aa aa, then aaaa
     EXPECT(tok, "aaaaa", 257, 'a');
-    EXPECT(tok, "abc", 'a', 258);             // b c (rank 2) before a b (rank 3)
+    EXPECT(tok, "abc", 'a', 258); // b c (rank 2) before a b (rank 3)
     EXPECT(tok, "abd", 259, 'd');
-    EXPECT(tok, " a", 260);                   // ByteLevel: the space is byte 0x20
-    EXPECT(tok, "a<x>aa<y><x", 'a', 300, 256, 301, '<', 'x');  // added tokens first
+    EXPECT(tok, " a", 260);                                   // ByteLevel: the space is byte 0x20
+    EXPECT(tok, "a<x>aa<y><x", 'a', 300, 256, 301, '<', 'x'); // added tokens first
     assert_true(tokenizer_is_special(tok, 300));
     assert_false(tokenizer_is_special(tok, 301));
     assert_int_equal(tokenizer_token_id(tok, "aaaa"), 257);
@@ -109,7 +115,7 @@ static void test_merge_order(void **state) {
     assert_int_equal(ids.ids[0], 0xC3);
     struct text_buf out = {0};
     assert_int_equal(tokenizer_decode(tok, (int32_t[]){'a', 300, 'b'}, 3, 1, &out, &e), 0);
-    assert_string_equal(out.s, "ab");  // skip_special
+    assert_string_equal(out.s, "ab"); // skip_special
     token_ids_free(&ids);
     text_buf_free(&out);
     tokenizer_destroy(&tok);
@@ -122,12 +128,12 @@ static void test_merge_order(void **state) {
     tokenizer_destroy(&tok);
 
     // A regex split (read from the file): merges never cross pieces.
-    path = write_tokenizer(extra, 5, "\"a a\", \"aa aa\"",
-                           "", "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"a{1,2}\"}, "
-                               "\"behavior\": \"Isolated\"}");
+    path = write_tokenizer(extra, 5, "\"a a\", \"aa aa\"", "",
+                           "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"a{1,2}\"}, "
+                           "\"behavior\": \"Isolated\"}");
     LOAD_OK(path, &tok, &e);
     EXPECT(tok, "aaaaa", 256, 256, 'a');
-    EXPECT(tok, "baab", 'b', 256, 'b');  // unmatched text is a piece too
+    EXPECT(tok, "baab", 'b', 256, 'b'); // unmatched text is a piece too
     tokenizer_destroy(&tok);
 }
 
@@ -151,14 +157,18 @@ static void test_load_errors(void **state) {
     assert_int_equal(tokenizer_load("/nonexistent/tok", &tok, &e), ERR_USER);
     assert_string_equal(e.msg, "tokenizer '/nonexistent/tok' not found");
     expect_load_error("{\n\"model\": [1,\n}", "tokenizer.json:3: invalid JSON");
-    expect_load_error("{\"model\": {\"type\": \"WordPiece\"}}", "model type 'WordPiece' is not supported");
-    expect_load_error("{\"normalizer\": {\"type\": \"NFKC\"}}", "normalizer 'NFKC' is not supported");
+    expect_load_error("{\"model\": {\"type\": \"WordPiece\"}}",
+                      "model type 'WordPiece' is not supported");
+    expect_load_error("{\"normalizer\": {\"type\": \"NFKC\"}}",
+                      "normalizer 'NFKC' is not supported");
     expect_load_error("{\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"(a\"}, "
-                      "\"behavior\": \"Isolated\"}}", "pre-tokenizer regex '(a'");
+                      "\"behavior\": \"Isolated\"}}",
+                      "pre-tokenizer regex '(a'");
     expect_load_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}",
                       "byte 0x00 has no token");
-    expect_load_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 70000000}, \"merges\": []}}",
-                      "vocab entry 'a' has a bad id");
+    expect_load_error(
+        "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 70000000}, \"merges\": []}}",
+        "vocab entry 'a' has a bad id");
     const char *extra[] = {"aa"};
     const char *path = write_tokenizer(extra, 1, "\"a b\"", "", "null");
     assert_int_equal(tokenizer_load(path, &tok, &e), ERR_USER);
@@ -202,10 +212,10 @@ static void test_utf8_check(void **state) {
     (void)state;
     assert_int_equal(tokenizer_utf8_check("abc", 3), 3);
     assert_int_equal(tokenizer_utf8_check("\xE4\xB8\xAD\xF0\x9F\x98\x80", 7), 7);
-    assert_int_equal(tokenizer_utf8_check("a\xE0\x80\x80", 4), 1);  // overlong
-    assert_int_equal(tokenizer_utf8_check("ab\xED\xB0\x80", 5), 2);  // surrogate
-    assert_int_equal(tokenizer_utf8_check("\xF4\x90\x80\x80", 4), 0);  // > U+10FFFF
-    assert_int_equal(tokenizer_utf8_check("\xE4\xB8", 2), 0);  // truncated
+    assert_int_equal(tokenizer_utf8_check("a\xE0\x80\x80", 4), 1);    // overlong
+    assert_int_equal(tokenizer_utf8_check("ab\xED\xB0\x80", 5), 2);   // surrogate
+    assert_int_equal(tokenizer_utf8_check("\xF4\x90\x80\x80", 4), 0); // > U+10FFFF
+    assert_int_equal(tokenizer_utf8_check("\xE4\xB8", 2), 0);         // truncated
     assert_int_equal(tokenizer_utf8_check("\x80", 1), 0);
 }
 

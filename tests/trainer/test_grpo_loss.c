@@ -45,7 +45,9 @@ static int teardown(void **state) {
     return 0;
 }
 
-static int array_len(const char *key) { return cJSON_GetArraySize(cJSON_GetObjectItem(golden, key)); }
+static int array_len(const char *key) {
+    return cJSON_GetArraySize(cJSON_GetObjectItem(golden, key));
+}
 
 static void read_floats(const cJSON *arr, float *out) {
     int i = 0;
@@ -65,10 +67,12 @@ static int enum_index(const char *const *names, const char *s) {
 
 static void test_against_pytorch(void **state) {
     (void)state;
-    static const char *const aggs[] = {"seq-mean-token-mean", "token-mean", "seq-mean-token-sum-norm", NULL};
+    static const char *const aggs[] = {"seq-mean-token-mean", "token-mean",
+                                       "seq-mean-token-sum-norm", NULL};
     static const char *const kls[] = {"k1", "k2", "k3", NULL};
     int n_tok = array_len("logp"), n_seqs = array_len("offsets") - 1;
-    int G = cJSON_GetObjectItem(golden, "G")->valueint, n_groups = cJSON_GetObjectItem(golden, "n_groups")->valueint;
+    int G = cJSON_GetObjectItem(golden, "G")->valueint,
+        n_groups = cJSON_GetObjectItem(golden, "n_groups")->valueint;
     float *logp = malloc(n_tok * sizeof(float)), *old = malloc(n_tok * sizeof(float)),
           *ref = malloc(n_tok * sizeof(float)), *ent = malloc(n_tok * sizeof(float)),
           *dlogp = malloc(n_tok * sizeof(float)), *dent = malloc(n_tok * sizeof(float)),
@@ -86,16 +90,18 @@ static void test_against_pytorch(void **state) {
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(golden, "offsets")) offsets[i++] = x->valueint;
     i = 0;
     double n_resp = 0;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItem(golden, "mask")) n_resp += (mask[i++] = (uint8_t)x->valueint);
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(golden, "mask")) n_resp +=
+        (mask[i++] = (uint8_t)x->valueint);
 
     int n_cases = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(golden, "cases")) {
         const cJSON *o = cJSON_GetObjectItem(c, "opts");
-        struct grpo_adv_opts ao = {
-            .std_norm = cJSON_IsTrue(cJSON_GetObjectItem(o, "std_norm")),
-            .std_kind = cJSON_IsTrue(cJSON_GetObjectItem(o, "sample")) ? STD_SAMPLE : STD_POPULATION,
-            .eps = cJSON_GetObjectItem(o, "eps")->valuedouble};
+        struct grpo_adv_opts ao = {.std_norm = cJSON_IsTrue(cJSON_GetObjectItem(o, "std_norm")),
+                                   .std_kind = cJSON_IsTrue(cJSON_GetObjectItem(o, "sample"))
+                                                   ? STD_SAMPLE
+                                                   : STD_POPULATION,
+                                   .eps = cJSON_GetObjectItem(o, "eps")->valuedouble};
         int nz = grpo_advantages(adv, zero, rewards, n_groups, G, &ao);
         assert_int_equal(nz, 1);
         assert_true(zero[1] && !zero[0] && !zero[2]);
@@ -116,8 +122,8 @@ static void test_against_pytorch(void **state) {
         grpo_loss(dlogp, dent, &st, logp, old, ref, ent, mask, offsets, n_seqs, adv, &lo);
         double want_loss = cJSON_GetObjectItem(c, "loss")->valuedouble;
         if (!close_rel(st.loss, want_loss, 1e-4)) {
-            print_error("case %d (%s, %s): loss %.9g, pytorch %.9g\n", n_cases,
-                        aggs[lo.loss_agg], kls[lo.kl_estimator], st.loss, want_loss);
+            print_error("case %d (%s, %s): loss %.9g, pytorch %.9g\n", n_cases, aggs[lo.loss_agg],
+                        kls[lo.kl_estimator], st.loss, want_loss);
             fail();
         }
         read_floats(cJSON_GetObjectItem(c, "dlogp"), want_g);
@@ -126,7 +132,8 @@ static void test_against_pytorch(void **state) {
         for (int t = 0; t < n_tok; t++) gmax = fmaxf(gmax, fabsf(want_g[t]));
         for (int t = 0; t < n_tok; t++) {
             if (!close_rel(dlogp[t], want_g[t], gmax)) {
-                print_error("case %d token %d: dlogp %.9g, pytorch %.9g\n", n_cases, t, dlogp[t], want_g[t]);
+                print_error("case %d token %d: dlogp %.9g, pytorch %.9g\n", n_cases, t, dlogp[t],
+                            want_g[t]);
                 fail();
             }
             assert_true(close_rel(dent[t], want_ge[t], 1e-6));
@@ -135,7 +142,8 @@ static void test_against_pytorch(void **state) {
         n_cases++;
     }
     assert_int_equal(n_cases, 27);
-    free(logp), free(old), free(ref), free(ent), free(dlogp), free(dent), free(want_g), free(want_ge);
+    free(logp), free(old), free(ref), free(ent), free(dlogp), free(dent), free(want_g),
+        free(want_ge);
 }
 
 // Hand-made groups: binary rewards 1,0,0,0 -> mean 1/4, sample std 1/2.
@@ -147,7 +155,7 @@ static void test_advantages_by_hand(void **state) {
     assert_int_equal(grpo_advantages(a, z, r, 2, 4, &o), 1);
     assert_true(fabsf(a[0] - 1.5f) < 1e-6f && fabsf(a[1] + 0.5f) < 1e-6f);
     for (int i = 4; i < 8; i++) assert_true(a[i] == 0.0f);
-    o.std_kind = STD_POPULATION;  // std = sqrt(3)/4
+    o.std_kind = STD_POPULATION; // std = sqrt(3)/4
     grpo_advantages(a, z, r, 2, 4, &o);
     assert_true(fabsf(a[0] - 0.75f / (sqrtf(3.0f) / 4)) < 1e-5f);
     o.std_norm = false;
@@ -170,16 +178,22 @@ static void test_micro_batch_invariance(void **state) {
     int32_t off[4] = {0, 3, 7, 9};
     float adv[3] = {1.0f, -0.5f, 2.0f};
     for (int agg = 0; agg < 3; agg++) {
-        struct grpo_loss_opts o = {.clip_low = 0.2, .clip_high = 0.2, .loss_agg = agg,
-                                   .n_seqs_global = 3, .n_tokens_global = 6, .token_sum_norm = 4};
+        struct grpo_loss_opts o = {.clip_low = 0.2,
+                                   .clip_high = 0.2,
+                                   .loss_agg = agg,
+                                   .n_seqs_global = 3,
+                                   .n_tokens_global = 6,
+                                   .token_sum_norm = 4};
         struct grpo_loss_stats all = {0}, parts = {0};
         grpo_loss(dl, NULL, &all, logp, logp, NULL, NULL, mask, off, 3, adv, &o);
         int32_t off_a[2] = {0, 3}, off_b[3] = {0, 4, 6};
         grpo_loss(dl2, NULL, &parts, logp, logp, NULL, NULL, mask, off_a, 1, adv, &o);
-        grpo_loss(dl2 + 3, NULL, &parts, logp + 3, logp + 3, NULL, NULL, mask + 3, off_b, 2, adv + 1, &o);
+        grpo_loss(dl2 + 3, NULL, &parts, logp + 3, logp + 3, NULL, NULL, mask + 3, off_b, 2,
+                  adv + 1, &o);
         assert_true(fabs(all.loss - parts.loss) < 1e-12);
         assert_memory_equal(dl, dl2, sizeof dl);
-        if (agg == AGG_TOKEN_MEAN) assert_true(fabs(all.loss - (-(2 * 1.0 - 3 * 0.5 + 2.0) / 6)) < 1e-9);
+        if (agg == AGG_TOKEN_MEAN)
+            assert_true(fabs(all.loss - (-(2 * 1.0 - 3 * 0.5 + 2.0) / 6)) < 1e-9);
         assert_true(dl[0] == 0.0f && dl[3] == 0.0f);
     }
 }

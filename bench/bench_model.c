@@ -1,0 +1,238 @@
+// Training and decode throughput of the CPU model against plain PyTorch (bench/torch_ref.py)
+// in the same run, same shapes and thread count; GFLOP/s, the fraction of the machine's
+// measured sgemm peak, and the per-kernel share of a training step.
+//
+// usage: bench_model [--configs tiny,small,medium,medium-qv] [--steps N] [--threads N]
+//                    [--decode] [--no-torch] [--python PY]
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/profile_backend.h"
+#include "core/check.h"
+#include "core/timer.h"
+#include "model/cpu/cpu.h"
+#include "model/kv_cache.h"
+#include "model/optim.h"
+
+struct cfg {
+    const char *name;
+    int C, L, H, Hkv, F, V;
+};
+
+static const struct cfg configs[] = {
+    {"tiny", 128, 4, 4, 2, 352, 512},
+    {"small", 512, 8, 8, 2, 1408, 8192},
+    {"medium", 768, 12, 12, 4, 2048, 32000},
+    {"medium-qv", 768, 12, 12, 4, 2048, 151936},
+};
+
+static struct model_shape shape_of(const struct cfg *c) {
+    return (struct model_shape){.C = c->C,
+                                .L = c->L,
+                                .H = c->H,
+                                .Hkv = c->Hkv,
+                                .D = c->C / c->H,
+                                .F = c->F,
+                                .V = c->V,
+                                .max_pos = 4096,
+                                .rope_theta = 10000.0f,
+                                .rms_eps = 1e-6f,
+                                .is_tied = true,
+                                .head = MODEL_HEAD_LM};
+}
+
+static double sgemm_peak(const struct backend *be) {
+    int n = 1024;
+    float *a = xcalloc((size_t)n * n, 4), *b = xcalloc((size_t)n * n, 4),
+          *c = xcalloc((size_t)n * n, 4);
+    for (size_t i = 0; i < (size_t)n * n; i++) a[i] = b[i] = 0.001f * (float)(i % 97);
+    double best = 0;
+    for (int r = 0; r < 4; r++) {
+        double t0 = time_now_s();
+        be->ops->gemm(be->ctx, false, true, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double dt = time_now_s() - t0;
+        if (r && 2.0 * n * n * n / dt > best) best = 2.0 * n * n * n / dt;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best / 1e9;
+}
+
+static double torch_rate(const char *py, const char *args) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s bench/torch_ref.py %s 2>/dev/null", py, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return 0;
+    double x = 0;
+    char line[256];
+    while (fgets(line, sizeof line, p))
+        if (sscanf(line, "tokens_per_s %lf", &x) == 1) break;
+    pclose(p);
+    return x;
+}
+
+static void bench_train(const struct cfg *c, const struct backend *cpu, int steps, double peak,
+                        const char *py) {
+    enum { B = 4, T = 256 };
+    struct err e;
+    struct model_shape s = shape_of(c);
+    struct prof_ctx pc = {.inner = cpu};
+    struct backend prof;
+    prof_backend_init(&prof, &pc);
+    struct mem_ledger ledger = {0};
+    struct model *m = NULL;
+    CHECK(model_create(&s, &prof, &ledger, &m, &e) == 0, "%s", e.msg);
+    model_init_params(m, 1, 0.02f);
+    CHECK(model_alloc_grads(m, &e) == 0, "%s", e.msg);
+    struct adamw *opt = NULL;
+    struct adamw_cfg oc = {
+        .b1 = 0.9f, .b2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = 1};
+    CHECK(adamw_create(m, &oc, &opt, &e) == 0, "%s", e.msg);
+    struct model_acts_cfg ac = {.n_tokens_max = B * T};
+    struct model_acts *a = NULL;
+    CHECK(model_acts_create(m, &ac, &a, &e) == 0, "%s", e.msg);
+    int32_t tok[B * T], tg[B * T], cu[B + 1];
+    for (int i = 0; i < B * T; i++) tok[i] = (int32_t)((i * 2654435761u) % (unsigned)s.V);
+    for (int b = 0; b <= B; b++) cu[b] = b * T;
+    for (int i = 0; i < B * T; i++) tg[i] = (i + 1) % T ? tok[i + 1] : -1;
+    float *lp = xcalloc(B * T, 4), *ent = xcalloc(B * T, 4), *dlp = xcalloc(B * T, 4);
+    for (int i = 0; i < B * T; i++) dlp[i] = -1.0f / (B * T);
+    double t_step = 0;
+    for (int it = 0; it <= steps; it++) {
+        if (it == 1) memset(&pc.seconds, 0, sizeof pc.seconds), pc.gemm_flops = 0;
+        double t0 = time_now_s();
+        model_zero_grads(m);
+        CHECK(model_forward(m, a, tok, tg, cu, B, lp, ent, &e) == 0, "%s", e.msg);
+        CHECK(model_backward(m, a, dlp, NULL, &e) == 0, "%s", e.msg);
+        adamw_step(opt, m, 1e-4f);
+        if (it) t_step += time_now_s() - t0; // step 0 is warm-up
+    }
+    double tps = B * T * steps / t_step;
+    // FLOPs: the GEMMs counted by the profiler, plus attention (QK^T and PV causal: 2 T^2 D per
+    // head forward, twice that backward, halved by the mask).
+    double att = (double)s.L * B * s.H * (double)T * T * s.D * 2.0 * 3.0;
+    double gflops = (pc.gemm_flops + att) / steps / (t_step / steps) / 1e9;
+    char args[256];
+    snprintf(args, sizeof args, "train %d %d %d %d %d %d %d %d %d %d", c->C, c->L, c->H, c->Hkv,
+             c->F, c->V, B, T, steps, cpu->n_threads);
+    double ref = py ? torch_rate(py, args) : 0;
+    printf("train %-10s %6.1fM params  %9.0f tok/s  %6.1f GFLOP/s (%4.1f%% of sgemm peak)", c->name,
+           (double)m->n_params / 1e6, tps, gflops, 100 * gflops / peak);
+    if (ref > 0)
+        printf("  torch %9.0f tok/s  ratio %.2fx\n", ref, tps / ref);
+    else
+        printf("  torch n/a\n");
+    double tot = 0;
+    for (int i = 0; i < PROF_N; i++) tot += pc.seconds[i];
+    printf("      share:");
+    for (int i = 0; i < PROF_N; i++)
+        if (pc.seconds[i] > 0) printf(" %s %.0f%%", prof_op_name(i), 100 * pc.seconds[i] / t_step);
+    printf(" (model code %.0f%%)\n", 100 * (t_step - tot) / t_step);
+    free(lp);
+    free(ent);
+    free(dlp);
+    model_acts_destroy(m, &a);
+    adamw_destroy(&opt);
+    model_destroy(&m);
+}
+
+static void bench_decode(const struct cfg *c, const struct backend *cpu, const char *py) {
+    enum { NSEQ = 32, PROMPT = 16, NEW = 128 };
+    struct err e;
+    struct model_shape s = shape_of(c);
+    struct prof_ctx pc = {.inner = cpu};
+    struct backend prof;
+    prof_backend_init(&prof, &pc);
+    struct model *m = NULL;
+    CHECK(model_create(&s, &prof, NULL, &m, &e) == 0, "%s", e.msg);
+    model_init_params(m, 1, 0.02f);
+    struct kv_cache *kc = NULL;
+    struct kv_cache_cfg kcfg = {
+        .n_blocks = NSEQ * 9, .block_size = 16, .max_seqs = NSEQ, .max_len = PROMPT + NEW};
+    CHECK(kv_cache_create(&s, &kcfg, NULL, &kc, &e) == 0, "%s", e.msg);
+    struct model_acts_cfg ac = {.n_tokens_max = NSEQ * PROMPT, .is_inference = true};
+    struct model_acts *a = NULL;
+    CHECK(model_acts_create(m, &ac, &a, &e) == 0, "%s", e.msg);
+    int ids[NSEQ];
+    int32_t tok[NSEQ * PROMPT], cu[NSEQ + 1];
+    float *logits = xcalloc((size_t)NSEQ * s.V, 4);
+    for (int b = 0; b < NSEQ; b++) {
+        CHECK(kv_seq_create(kc, &ids[b], &e) == 0, "%s", e.msg);
+        cu[b] = b * PROMPT;
+    }
+    cu[NSEQ] = NSEQ * PROMPT;
+    for (int i = 0; i < NSEQ * PROMPT; i++) tok[i] = (int32_t)((i * 2654435761u) % (unsigned)s.V);
+    CHECK(model_infer(m, a, kc, ids, tok, cu, NSEQ, logits, &e) == 0, "%s", e.msg);
+    for (int b = 0; b <= NSEQ; b++) cu[b] = b;
+    memset(&pc.seconds, 0, sizeof pc.seconds);
+    double t0 = time_now_s();
+    for (int step = 0; step < NEW; step++) {
+        for (int b = 0; b < NSEQ; b++) { // greedy
+            const float *z = logits + (size_t)b * s.V;
+            int best = 0;
+            for (int k = 1; k < s.V; k++) best = z[k] > z[best] ? k : best;
+            tok[b] = best;
+        }
+        CHECK(model_infer(m, a, kc, ids, tok, cu, NSEQ, logits, &e) == 0, "%s", e.msg);
+    }
+    double dt = time_now_s() - t0, tps = NSEQ * NEW / dt;
+    char args[256];
+    snprintf(args, sizeof args, "decode %d %d %d %d %d %d %d %d %d %d", c->C, c->L, c->H, c->Hkv,
+             c->F, c->V, NSEQ, PROMPT, NEW, cpu->n_threads);
+    double ref = py ? torch_rate(py, args) : 0;
+    printf("decode %-9s %d seqs x %d new  %9.0f tok/s", c->name, NSEQ, NEW, tps);
+    if (ref > 0)
+        printf("  torch %9.0f tok/s  ratio %.2fx\n", ref, tps / ref);
+    else
+        printf("  torch n/a\n");
+    printf("      share:");
+    for (int i = 0; i < PROF_N; i++)
+        if (pc.seconds[i] > 0) printf(" %s %.0f%%", prof_op_name(i), 100 * pc.seconds[i] / dt);
+    printf("\n");
+    free(logits);
+    model_acts_destroy(m, &a);
+    kv_cache_destroy(&kc);
+    model_destroy(&m);
+}
+
+int main(int argc, char **argv) {
+    const char *list = "tiny,small", *py = "python3";
+    int steps = 3, threads = 0, decode = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--configs") && i + 1 < argc)
+            list = argv[++i];
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc)
+            py = argv[++i];
+        else if (!strcmp(argv[i], "--decode"))
+            decode = 1;
+        else if (!strcmp(argv[i], "--no-torch"))
+            py = NULL;
+        else {
+            fprintf(stderr, "usage: bench_model [--configs tiny,small,medium,medium-qv] "
+                            "[--steps N] [--threads N] [--decode] [--no-torch] [--python PY]\n");
+            return 1;
+        }
+    }
+    struct err e;
+    struct backend *cpu = NULL;
+    CHECK(backend_cpu_create(threads, &cpu, &e) == 0, "%s", e.msg);
+    double peak = sgemm_peak(cpu);
+    printf("threads %d, sgemm peak %.1f GFLOP/s (1024^3), B=4 T=256, %d timed steps\n",
+           cpu->n_threads, peak, steps);
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        const char *p = strstr(list, configs[i].name);
+        size_t n = strlen(configs[i].name);
+        if (!p || (p[n] != ',' && p[n] != 0)) continue;
+        bench_train(&configs[i], cpu, steps, peak, py);
+        if (decode) bench_decode(&configs[i], cpu, py);
+    }
+    backend_cpu_destroy(&cpu);
+    return 0;
+}

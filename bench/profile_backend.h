@@ -1,0 +1,29 @@
+// A backend that forwards every call to another one and adds up wall time per op, through the
+// opaque context: the per-kernel share of a training step (bench only).
+#pragma once
+
+#include "model/backend.h"
+
+enum prof_op {
+    PROF_GEMM,
+    PROF_ATT_FWD,
+    PROF_ATT_BWD,
+    PROF_ATT_CACHE,
+    PROF_NORM,
+    PROF_ROPE,
+    PROF_SWIGLU,
+    PROF_LOGSOFTMAX,
+    PROF_ADAMW,
+    PROF_OTHER,
+    PROF_N
+};
+
+struct prof_ctx {
+    const struct backend *inner;
+    double seconds[PROF_N];
+    double gemm_flops;
+};
+
+// Fills *out (ops table shared, ctx = p) to profile p->inner.
+void prof_backend_init(struct backend *out, struct prof_ctx *p);
+const char *prof_op_name(enum prof_op op);

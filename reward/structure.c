@@ -1,0 +1,335 @@
+// Answer structures: splits a normalised answer into lists, sets, tuples and
+// intervals, unions, matrices and equations down to expression or text
+// leaves. Separators count only at the top level of brackets ( [ { \{ \langle
+// and \begin...\end, in one left-to-right scan; so "(1,2)" is one tuple while
+// "1, 2" is a list. Recursion is bounded by the options' max_depth.
+#include <ctype.h>
+#include <string.h>
+
+#include "reward/equiv_internal.h"
+#include "reward/normalize_internal.h"
+
+enum sep { SEP_COMMA, SEP_CUP, SEP_EQ, SEP_ROW, SEP_CELL, SEP_PM, SEP_REL };
+
+static const char *const relations[] = {"le", "ge", "lt", "gt", "ne", "in", "notin", "approx",
+                                        "to", "subset", "subseteq", "supset", "equiv", "sim",
+                                        "implies", "Rightarrow", "iff", NULL};
+
+static bool name_is(const char *s, size_t len, const char *name) {
+    return strlen(name) == len && memcmp(s, name, len) == 0;
+}
+
+// Index of the next top-level separator of kind sep in s[from..n), or n;
+// *sep_len receives its length.
+static size_t find_sep(const char *s, size_t n, size_t from, int sep, size_t *sep_len) {
+    int depth = 0;
+    *sep_len = 0;
+    for (size_t i = from; i < n;) {
+        char c = s[i];
+        *sep_len = 1;
+        if (c == '\\') {
+            if (i + 1 < n && s[i + 1] == '\\') {
+                if (depth == 0 && sep == SEP_ROW) {
+                    *sep_len = 2;
+                    return i;
+                }
+                i += 2;
+                continue;
+            }
+            if (i + 1 < n && (s[i + 1] == '{' || s[i + 1] == '}')) {
+                depth += s[i + 1] == '{' ? 1 : -1;
+                i += 2;
+                continue;
+            }
+            size_t len = 0;
+            while (i + 1 + len < n && isalpha((unsigned char)s[i + 1 + len])) len++;
+            const char *name = s + i + 1;
+            if (name_is(name, len, "begin") || name_is(name, len, "langle")) depth++;
+            if (name_is(name, len, "end") || name_is(name, len, "rangle")) depth--;
+            if (depth == 0) {
+                *sep_len = 1 + len;
+                if (sep == SEP_CUP && name_is(name, len, "cup")) return i;
+                if (sep == SEP_PM && (name_is(name, len, "pm") || name_is(name, len, "mp")))
+                    return i;
+                if (sep == SEP_REL)
+                    for (const char *const *r = relations; *r; r++)
+                        if (name_is(name, len, *r)) return i;
+            }
+            i += 1 + (len ? len : 1);
+            continue;
+        }
+        if (c == '(' || c == '[' || c == '{') depth++;
+        if (c == ')' || c == ']' || c == '}') depth--;
+        if (depth == 0) {
+            if (sep == SEP_COMMA && c == ',') return i;
+            if (sep == SEP_CELL && c == '&') return i;
+            bool is_rel_eq = i > from && (s[i - 1] == '<' || s[i - 1] == '>' || s[i - 1] == '!');
+            if (sep == SEP_EQ && c == '=' && !is_rel_eq) return i;
+            if (sep == SEP_REL && (c == '<' || c == '>')) return i;
+        }
+        i++;
+    }
+    return n;
+}
+
+static bool has_sep(const char *s, size_t n, int sep) {
+    size_t len;
+    return find_sep(s, n, 0, sep, &len) < n;
+}
+
+static bool is_blank(char c) { return c == ' ' || c == NORM_TEXT_OPEN || c == NORM_TEXT_CLOSE; }
+
+static void trim(const char **s, size_t *n) {
+    while (*n > 0 && is_blank((*s)[0])) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && is_blank((*s)[*n - 1])) (*n)--;
+}
+
+static int new_item(struct reward_equiv *q, int kind, const char *s, size_t n) {
+    if (q->n_items >= EQUIV_MAX_ITEMS) {
+        q->is_over_budget = true;
+        return -1;
+    }
+    q->items[q->n_items] = (struct item){
+        .kind = kind, .root = -1, .first = -1, .next = -1, .text = s, .len = n};
+    return q->n_items++;
+}
+
+static int add_child(struct reward_equiv *q, int parent, int *last, int child) {
+    if (child < 0) return -1;
+    struct item *p = &q->items[parent];
+    if (++p->n_children > EQUIV_MAX_CHILDREN) {
+        q->is_over_budget = true;
+        return -1;
+    }
+    if (*last < 0) p->first = child;
+    else q->items[*last].next = child;
+    *last = child;
+    return 0;
+}
+
+// An item of kind whose children are the sep-separated parts of s[0..n).
+static int split_item(struct reward_equiv *q, int kind, const char *whole, size_t n_whole,
+                      const char *s, size_t n, int sep, int depth) {
+    int k = new_item(q, kind, whole, n_whole), last = -1;
+    if (k < 0) return -1;
+    size_t start = 0, len;
+    for (;;) {
+        size_t at = find_sep(s, n, start, sep, &len);
+        const char *part = s + start;
+        size_t n_part = at - start;
+        trim(&part, &n_part);
+        if (n_part > 0 || at < n || start > 0)
+            if (add_child(q, k, &last, equiv_parse_item(q, part, n_part, depth + 1)) < 0) return -1;
+        if (at >= n) break;
+        start = at + len;
+    }
+    return k;
+}
+
+// Does the bracket opened at s[0] close exactly at the end of s?
+static bool is_enclosed(const char *s, size_t n) {
+    size_t len;
+    // a top-level comma search from 0 passes the opening bracket; instead walk
+    // with the same depth rules and look for the first return to depth 0
+    int depth = 0;
+    for (size_t i = 0; i < n;) {
+        size_t step = 1;
+        if (s[i] == '\\' && i + 1 < n) {
+            if (s[i + 1] == '{') depth++;
+            else if (s[i + 1] == '}') depth--;
+            step = 2;
+            if (isalpha((unsigned char)s[i + 1])) {
+                len = 0;
+                while (i + 1 + len < n && isalpha((unsigned char)s[i + 1 + len])) len++;
+                if (name_is(s + i + 1, len, "langle") || name_is(s + i + 1, len, "begin")) depth++;
+                if (name_is(s + i + 1, len, "rangle") || name_is(s + i + 1, len, "end")) depth--;
+                step = 1 + len;
+            }
+        } else if (s[i] == '(' || s[i] == '[' || s[i] == '{') {
+            depth++;
+        } else if (s[i] == ')' || s[i] == ']' || s[i] == '}') {
+            depth--;
+        }
+        i += step;
+        if (depth <= 0) return i == n;
+    }
+    return false;
+}
+
+static bool starts_with(const char *s, size_t n, const char *p) {
+    size_t m = strlen(p);
+    return n >= m && memcmp(s, p, m) == 0;
+}
+
+static bool ends_with(const char *s, size_t n, const char *p) {
+    size_t m = strlen(p);
+    return n >= m && memcmp(s + n - m, p, m) == 0;
+}
+
+// \begin{pmatrix} a & b \\ c & d \end{pmatrix} (also bmatrix, Bmatrix, matrix,
+// smallmatrix, array with its column spec).
+static int parse_matrix(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    size_t i = 7, name_start = 7;
+    while (i < n && isalpha((unsigned char)s[i])) i++;
+    size_t name_len = i - name_start;
+    if (i >= n || s[i] != '}') return -2;
+    const char *name = s + name_start;
+    if (!name_is(name, name_len, "pmatrix") && !name_is(name, name_len, "bmatrix") &&
+        !name_is(name, name_len, "Bmatrix") && !name_is(name, name_len, "matrix") &&
+        !name_is(name, name_len, "smallmatrix") && !name_is(name, name_len, "array"))
+        return -2;
+    char end[32];
+    if (name_len > 20) return -2;
+    memcpy(end, "\\end{", 5);
+    memcpy(end + 5, name, name_len);
+    memcpy(end + 5 + name_len, "}", 2);
+    if (!ends_with(s, n, end)) return -2;
+    for (size_t k = 1; k + 7 <= n; k++)  // one environment, not a list of matrices
+        if (memcmp(s + k, "\\begin{", 7) == 0) return -2;
+    i++;
+    if (name_is(name, name_len, "array") && i < n && s[i] == '{')  // column spec
+    {
+        while (i < n && s[i] != '}') i++;
+        i++;
+    }
+    const char *body = s + i;
+    size_t n_body = n - i - strlen(end);
+    int k = new_item(q, IT_MATRIX, s, n), last = -1;
+    if (k < 0) return -1;
+    size_t start = 0, len;
+    int n_rows = 0, n_cols = -1;
+    while (start <= n_body) {
+        size_t at = find_sep(body, n_body, start, SEP_ROW, &len);
+        const char *row = body + start;
+        size_t n_row = at - start;
+        trim(&row, &n_row);
+        if (n_row > 0) {
+            int cols = 0;
+            size_t c0 = 0, clen;
+            for (;;) {
+                size_t cat = find_sep(row, n_row, c0, SEP_CELL, &clen);
+                const char *cell = row + c0;
+                size_t n_cell = cat - c0;
+                trim(&cell, &n_cell);
+                if (add_child(q, k, &last, equiv_parse_item(q, cell, n_cell, depth + 1)) < 0)
+                    return -1;
+                cols++;
+                if (cat >= n_row) break;
+                c0 = cat + clen;
+            }
+            if (n_cols >= 0 && cols != n_cols) return -2;  // ragged: not a matrix
+            n_cols = cols;
+            n_rows++;
+        }
+        if (at >= n_body) break;
+        start = at + len;
+    }
+    q->items[k].n_rows = n_rows;
+    q->items[k].n_cols = n_cols < 0 ? 0 : n_cols;
+    return k;
+}
+
+static char *arena_copy_pm(struct reward_equiv *q, const char *s, size_t n, size_t at,
+                           size_t sep_len, char sign) {
+    if (q->arena_used + n + 1 > q->arena_cap) {
+        q->is_over_budget = true;
+        return NULL;
+    }
+    char *out = q->arena + q->arena_used;
+    memcpy(out, s, at);
+    out[at] = sign;
+    memcpy(out + at + 1, s + at + sep_len, n - at - sep_len);
+    q->arena_used += n - sep_len + 1;
+    return out;
+}
+
+// a \pm b is the list {a + b, a - b}.
+static int expand_pm(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    size_t len, at = find_sep(s, n, 0, SEP_PM, &len);
+    int k = new_item(q, IT_LIST, s, n), last = -1;
+    if (k < 0) return -1;
+    for (int sign = 0; sign < 2; sign++) {
+        char *copy = arena_copy_pm(q, s, n, at, len, sign ? '-' : '+');
+        if (!copy) return -1;
+        if (add_child(q, k, &last, equiv_parse_item(q, copy, n - len + 1, depth + 1)) < 0)
+            return -1;
+    }
+    return k;
+}
+
+static int expr_item(struct reward_equiv *q, const char *s, size_t n) {
+    int root;
+    int st = expr_parse(&q->pool, s, n, &root);
+    if (st == EXPR_BUDGET) {
+        q->is_over_budget = true;
+        return -1;
+    }
+    int k = new_item(q, st == EXPR_OK ? IT_EXPR : IT_TEXT, s, n);
+    if (k >= 0) q->items[k].root = st == EXPR_OK ? root : -1;
+    return k;
+}
+
+int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    trim(&s, &n);
+    if (depth > q->o.max_depth) {
+        q->is_over_budget = true;
+        return -1;
+    }
+    if (n == 0) return new_item(q, IT_TEXT, s, n);
+    if (n > 2 && (s[0] == '[' || s[0] == '(') && (s[n - 1] == ']' || s[n - 1] == ')') &&
+        is_enclosed(s, n)) {  // \left[\begin{array}...\end{array}\right]
+        const char *inner = s + 1;
+        size_t n_inner = n - 2;
+        trim(&inner, &n_inner);
+        if (starts_with(inner, n_inner, "\\begin{")) return equiv_parse_item(q, inner, n_inner, depth + 1);
+    }
+    if (starts_with(s, n, "\\begin{")) {
+        int k = parse_matrix(q, s, n, depth);
+        if (k != -2) return k;
+    }
+    if (has_sep(s, n, SEP_CUP)) return split_item(q, IT_UNION, s, n, s, n, SEP_CUP, depth);
+    if (has_sep(s, n, SEP_COMMA)) return split_item(q, IT_LIST, s, n, s, n, SEP_COMMA, depth);
+    size_t len, eq = find_sep(s, n, 0, SEP_EQ, &len);
+    if (eq < n) {  // lhs = rhs (a = b = c: the first and the last side)
+        size_t last_eq = eq, next;
+        while ((next = find_sep(s, n, last_eq + 1, SEP_EQ, &len)) < n) last_eq = next;
+        const char *lhs = s, *rhs = s + last_eq + 1;
+        size_t n_lhs = eq, n_rhs = n - last_eq - 1;
+        trim(&lhs, &n_lhs);
+        trim(&rhs, &n_rhs);
+        if (n_lhs == 0 || n_rhs == 0) return new_item(q, IT_TEXT, s, n);
+        int k = new_item(q, IT_EQ, s, n), last = -1;
+        if (k < 0) return -1;
+        if (add_child(q, k, &last, equiv_parse_item(q, lhs, n_lhs, depth + 1)) < 0) return -1;
+        if (add_child(q, k, &last, equiv_parse_item(q, rhs, n_rhs, depth + 1)) < 0) return -1;
+        return k;
+    }
+    if (has_sep(s, n, SEP_REL)) return new_item(q, IT_TEXT, s, n);
+    if (has_sep(s, n, SEP_PM)) return expand_pm(q, s, n, depth);
+    if (name_is(s, n, "\\emptyset")) return new_item(q, IT_SET, s, n);
+    if (starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n)) {
+        if (n == 4) return new_item(q, IT_SET, s, n);
+        return split_item(q, IT_SET, s, n, s + 2, n - 4, SEP_COMMA, depth);
+    }
+    if (starts_with(s, n, "\\langle") && ends_with(s, n, "\\rangle") && is_enclosed(s, n)) {
+        int k = split_item(q, IT_TUPLE, s, n, s + 7, n - 14, SEP_COMMA, depth);
+        if (k >= 0) {
+            q->items[k].open = '<';
+            q->items[k].close = '>';
+        }
+        return k;
+    }
+    if (n >= 2 && (s[0] == '(' || s[0] == '[') && (s[n - 1] == ')' || s[n - 1] == ']') &&
+        is_enclosed(s, n) && has_sep(s + 1, n - 2, SEP_COMMA)) {
+        int k = split_item(q, IT_TUPLE, s, n, s + 1, n - 2, SEP_COMMA, depth);
+        if (k >= 0) {
+            q->items[k].open = s[0];
+            q->items[k].close = s[n - 1];
+        }
+        return k;
+    }
+    return expr_item(q, s, n);
+}

@@ -1,0 +1,181 @@
+// Real data (../shared/data, see its README): every gold answer, wrapped in
+// \boxed{}, must verify against itself; every GSM8K solution against its own
+// "#### N"; and every gold must equal itself through the parsers (the text
+// shortcut off), which exercises normalisation, structures and evaluation on
+// real notation. Rates and failures are printed; floors are asserted.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reward/equiv_internal.h"
+#include "reward/reward.h"
+
+// Floors: the self-verification must hold on every readable row but for
+// golds that are not answers (a handful of empty or prose golds); the
+// structural self-comparison may lose golds written in prose or notation we
+// read as text that is not comparable to itself (none known; kept as a margin).
+#define VERIFY_FLOOR 0.99
+#define STRUCTURAL_FLOOR 0.97
+#define MAX_FAILURES_SHOWN 12
+
+enum gold_kind { GOLD_HASHES, GOLD_LAST_BOXED, GOLD_FIRST_OF_LIST, GOLD_STRING_OR_NUMBER };
+
+struct dataset {
+    const char *file, *key;
+    enum gold_kind kind;
+};
+
+static const struct dataset datasets[] = {
+    {"gsm8k.test.jsonl", "answer", GOLD_HASHES},
+    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED},
+    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST},
+    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
+    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
+    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
+    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
+    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
+    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER},
+};
+
+static char *data_dir(void) {
+    const char *shared = getenv("GRPO_SHARED");
+    if (!shared) return NULL;
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "%s/data", shared);
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? dir : NULL;
+}
+
+// The gold answer of a row into buf; false when the row has none.
+static bool row_gold(const cJSON *row, const struct dataset *d, char *buf, size_t cap) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, d->key);
+    if (d->kind == GOLD_FIRST_OF_LIST) v = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, 0) : NULL;
+    if (cJSON_IsNumber(v)) {
+        snprintf(buf, cap, "%.17g", v->valuedouble);
+        return true;
+    }
+    if (!cJSON_IsString(v)) return false;
+    const char *s = v->valuestring;
+    size_t start = 0, len = strlen(s);
+    struct reward_extract_opts ex;
+    reward_extract_opts_default(&ex, REWARD_MODE_BOXED);
+    ex.use_answer_is = ex.use_chinese = false;
+    if (d->kind == GOLD_HASHES) {
+        const char *h = strstr(s, "####");
+        if (!h) return false;
+        start = (size_t)(h + 4 - s);
+        len -= start;
+    } else if (d->kind == GOLD_LAST_BOXED &&
+               reward_extract_answer(s, len, &ex, &start, &len) != REWARD_SOURCE_BOXED) {
+        return false;
+    }
+    while (len > 0 && (s[start] == ' ' || s[start] == '\n')) start++, len--;
+    while (len > 0 && (s[start + len - 1] == ' ' || s[start + len - 1] == '\n')) len--;
+    if (len == 0 || len + 1 > cap) return false;
+    memcpy(buf, s + start, len);
+    buf[len] = 0;
+    return true;
+}
+
+struct tally {
+    int n_rows, n_gold, n_verified, n_structural, n_solution, n_solution_ok, n_text;
+};
+
+static void check_file(struct reward_verifier *v, struct reward_equiv *q, const char *dir,
+                       const struct dataset *d, struct tally *t) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, d->file);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("%-26s missing, skipped\n", d->file);
+        return;
+    }
+    char *line = NULL, gold[8192], response[8300];
+    size_t cap = 0;
+    int n_shown = 0;
+    while (getline(&line, &cap, f) > 0) {
+        cJSON *row = cJSON_Parse(line);
+        assert_non_null(row);
+        t->n_rows++;
+        if (!row_gold(row, d, gold, sizeof gold)) {
+            printf("  %s row %d: no readable gold\n", d->file, t->n_rows);
+            cJSON_Delete(row);
+            continue;
+        }
+        t->n_gold++;
+        snprintf(response, sizeof response, "so \\boxed{%s}.", gold);
+        struct reward_verdict vd;
+        reward_verify(v, response, strlen(response), gold, strlen(gold), NULL, &vd);
+        t->n_verified += vd.is_correct;
+        const char *why;
+        bool is_self = equiv_check(q, gold, strlen(gold), gold, strlen(gold), false, &why) ==
+                       REWARD_EQUIV_EQUAL;
+        t->n_structural += is_self;
+        bool has_text = false;  // a leaf read as text: notation the parsers do not evaluate
+        for (int k = 0; k < q->n_items; k++) has_text |= q->items[k].kind == IT_TEXT;
+        t->n_text += has_text;
+        if (has_text && getenv("SHOW_TEXT")) printf("  text: %s\n", gold);
+        if ((!vd.is_correct || !is_self) && n_shown++ < MAX_FAILURES_SHOWN)
+            printf("  %s row %d: gold '%.80s': verify %s (%s), structural %s (%s)\n", d->file,
+                   t->n_rows, gold, vd.is_correct ? "ok" : "FAIL", vd.reason,
+                   is_self ? "ok" : "FAIL", why);
+        if (d->kind == GOLD_HASHES) {  // the whole worked solution, GSM8K style
+            const cJSON *sol = cJSON_GetObjectItemCaseSensitive(row, d->key);
+            struct reward_extract_opts ex;
+            reward_extract_opts_default(&ex, REWARD_MODE_GSM8K);
+            reward_verify(v, sol->valuestring, strlen(sol->valuestring), gold, strlen(gold), &ex,
+                          &vd);
+            t->n_solution++;
+            t->n_solution_ok += vd.is_correct;
+        }
+        cJSON_Delete(row);
+    }
+    free(line);
+    fclose(f);
+}
+
+static void test_real_data(void **state) {
+    (void)state;
+    const char *dir = data_dir();
+    if (!dir) {
+        printf("../shared/data missing (GRPO_SHARED unset or wrong): skipped\n");
+        skip();
+    }
+    struct reward_verifier_opts o;
+    reward_verifier_opts_default(&o, REWARD_MODE_BOXED);
+    struct reward_verifier *v;
+    struct reward_equiv *q;
+    struct err e;
+    assert_int_equal(reward_verifier_create(&o, &v, &e), 0);
+    assert_int_equal(reward_equiv_create(&o.equiv, &q, &e), 0);
+    for (size_t k = 0; k < sizeof datasets / sizeof datasets[0]; k++) {
+        struct tally t = {0};
+        check_file(v, q, dir, &datasets[k], &t);
+        if (t.n_rows == 0) continue;
+        double verified = (double)t.n_verified / t.n_gold;
+        double structural = (double)t.n_structural / t.n_gold;
+        printf("%-26s rows %5d  golds %5d  self-verify %.4f  structural %.4f  text leaves %.4f",
+               datasets[k].file, t.n_rows, t.n_gold, verified, structural,
+               (double)t.n_text / t.n_gold);
+        if (t.n_solution) printf("  solutions %d/%d", t.n_solution_ok, t.n_solution);
+        printf("\n");
+        assert_true(t.n_gold >= t.n_rows * 0.99);
+        assert_true(verified >= VERIFY_FLOOR);
+        assert_true(structural >= STRUCTURAL_FLOOR);
+        assert_int_equal(t.n_solution_ok, t.n_solution);  // every GSM8K solution
+    }
+    reward_equiv_destroy(&q);
+    reward_verifier_destroy(&v);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_real_data)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,310 @@
+// Extraction, verdicts, bounded cost on pathological input, and shaping.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "reward/reward.h"
+
+struct extract_case {
+    const char *response;
+    enum reward_mode mode;
+    const char *expected;  // NULL: no answer
+    enum reward_answer_source source;
+};
+
+static const struct extract_case extract_cases[] = {
+    {"so \\boxed{42}.", REWARD_MODE_BOXED, "42", REWARD_SOURCE_BOXED},
+    {"\\boxed{1} then \\boxed{2}", REWARD_MODE_BOXED, "2", REWARD_SOURCE_BOXED},
+    {"\\boxed{\\frac{1}{2}}", REWARD_MODE_BOXED, "\\frac{1}{2}", REWARD_SOURCE_BOXED},
+    {"\\boxed{\\{1, 2\\}}", REWARD_MODE_BOXED, "\\{1, 2\\}", REWARD_SOURCE_BOXED},
+    {"\\boxed{ {a}^{b} }", REWARD_MODE_BOXED, "{a}^{b}", REWARD_SOURCE_BOXED},
+    {"\\fbox{7}", REWARD_MODE_BOXED, "7", REWARD_SOURCE_BOXED},
+    {"the answer: $\\boxed 5$", REWARD_MODE_BOXED, "5", REWARD_SOURCE_BOXED},
+    {"\\boxed{3} and then \\boxed{unclosed", REWARD_MODE_BOXED, "3", REWARD_SOURCE_BOXED},
+    {"\\boxed{\\boxed{9}}", REWARD_MODE_BOXED, "9", REWARD_SOURCE_BOXED},
+    {"\\boxedx{4}", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
+    {"\\boxed{}", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
+    {"She pays 5 + 3 = 8.\n#### 8", REWARD_MODE_GSM8K, "8", REWARD_SOURCE_HASHES},
+    {"#### 1,000\n", REWARD_MODE_BOXED, "1,000", REWARD_SOURCE_HASHES},
+    {"Thus the answer is 12. Done", REWARD_MODE_BOXED, "12", REWARD_SOURCE_ANSWER_IS},
+    {"The answer is: $\\frac{3}{4}$", REWARD_MODE_BOXED, "$\\frac{3}{4}$", REWARD_SOURCE_ANSWER_IS},
+    {"THE ANSWER IS 3.5.", REWARD_MODE_BOXED, "3.5.", REWARD_SOURCE_ANSWER_IS},
+    {"所以答案是 12。", REWARD_MODE_BOXED, "12", REWARD_SOURCE_CHINESE},
+    {"故答案为：$7$", REWARD_MODE_BOXED, "7$", REWARD_SOURCE_CHINESE},
+    {"答案为 -3", REWARD_MODE_BOXED, "-3", REWARD_SOURCE_CHINESE},
+    {"I got 3 apples and 4 pears, 7 in all", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
+    {"I got 3 apples and 4 pears, 7 in all", REWARD_MODE_GSM8K, "7", REWARD_SOURCE_LAST_NUMBER},
+    {"total -1,234.5 dollars", REWARD_MODE_GSM8K, "-1,234.5", REWARD_SOURCE_LAST_NUMBER},
+    {"ratio 3/4", REWARD_MODE_GSM8K, "3/4", REWARD_SOURCE_LAST_NUMBER},
+    {"no digits here", REWARD_MODE_GSM8K, NULL, REWARD_SOURCE_NONE},
+    {"", REWARD_MODE_GSM8K, NULL, REWARD_SOURCE_NONE},
+    {"\\boxed{5} #### 6", REWARD_MODE_GSM8K, "5", REWARD_SOURCE_BOXED},
+};
+
+static void test_extract_table(void **state) {
+    (void)state;
+    for (size_t k = 0; k < sizeof extract_cases / sizeof extract_cases[0]; k++) {
+        const struct extract_case *c = &extract_cases[k];
+        struct reward_extract_opts o;
+        reward_extract_opts_default(&o, c->mode);
+        size_t start = 0, len = 0;
+        enum reward_answer_source src =
+            reward_extract_answer(c->response, strlen(c->response), &o, &start, &len);
+        if (src != c->source || (c->expected && (len != strlen(c->expected) ||
+                                                 memcmp(c->response + start, c->expected, len))))
+            fail_msg("case %zu '%s': got source %s '%.*s', expected %s '%s'", k, c->response,
+                     reward_answer_source_name(src), (int)len, c->response + start,
+                     reward_answer_source_name(c->source), c->expected ? c->expected : "");
+    }
+}
+
+static void test_extract_options(void **state) {
+    (void)state;
+    struct reward_extract_opts o;
+    reward_extract_opts_default(&o, REWARD_MODE_BOXED);
+    o.use_answer_is = false;
+    size_t start, len;
+    const char *r = "the answer is 4";
+    assert_int_equal(reward_extract_answer(r, strlen(r), &o, &start, &len), REWARD_SOURCE_NONE);
+    o.use_last_number = true;
+    assert_int_equal(reward_extract_answer(r, strlen(r), &o, &start, &len),
+                     REWARD_SOURCE_LAST_NUMBER);
+    enum reward_mode m;
+    assert_true(reward_mode_parse("gsm8k", &m) && m == REWARD_MODE_GSM8K);
+    assert_false(reward_mode_parse("math", &m));
+}
+
+static struct reward_verifier *make_verifier(enum reward_mode mode) {
+    struct reward_verifier_opts o;
+    reward_verifier_opts_default(&o, mode);
+    struct reward_verifier *v;
+    struct err e;
+    assert_int_equal(reward_verifier_create(&o, &v, &e), 0);
+    return v;
+}
+
+static void verify_str(struct reward_verifier *v, const char *response, const char *gold,
+                       struct reward_verdict *out) {
+    reward_verify(v, response, strlen(response), gold, strlen(gold), NULL, out);
+}
+
+static void test_verdicts(void **state) {
+    (void)state;
+    struct reward_verifier *v = make_verifier(REWARD_MODE_BOXED);
+    struct reward_verdict vd;
+    verify_str(v, "so the total is \\boxed{\\frac{1}{2}}", "0.5", &vd);
+    assert_true(vd.is_correct);
+    assert_string_equal(vd.extracted, "\\frac{1}{2}");
+    assert_int_equal(vd.source, REWARD_SOURCE_BOXED);
+    verify_str(v, "I do not know", "5", &vd);
+    assert_false(vd.is_correct);
+    assert_true(vd.is_no_answer);
+    assert_string_equal(vd.reason, "no answer");
+    verify_str(v, "\\boxed{2}", "1/2", &vd);
+    assert_false(vd.is_correct);
+    assert_false(vd.is_no_answer);
+    // a gold given as a solution stands for its boxed answer
+    verify_str(v, "\\boxed{4}", "2+2 = \\boxed{4}", &vd);
+    assert_true(vd.is_correct);
+    // a per-call override: the last number for GSM8K-style rows
+    struct reward_extract_opts gsm;
+    reward_extract_opts_default(&gsm, REWARD_MODE_GSM8K);
+    reward_verify(v, "it costs 18 dollars", 19, "18", 2, &gsm, &vd);
+    assert_true(vd.is_correct);
+    reward_verifier_destroy(&v);
+    assert_null(v);
+}
+
+// Each must come back, wrong (or no answer), without crash, hang or overflow.
+static void test_pathological(void **state) {
+    (void)state;
+    struct reward_verifier *v = make_verifier(REWARD_MODE_BOXED);
+    struct reward_verdict vd;
+    size_t n = 1 << 20;
+    char *big = malloc(n + 64);
+    // 1 MB of nested braces inside a box
+    strcpy(big, "\\boxed{");
+    for (size_t k = 7; k < n; k++) big[k] = k < n / 2 ? '{' : '}';
+    big[n] = 0;
+    verify_str(v, big, "5", &vd);
+    assert_false(vd.is_correct);
+    assert_true(vd.is_budget_exceeded);
+    // 10,000 nested braces that do close, around a small answer
+    size_t m = 0;
+    m += (size_t)sprintf(big, "\\boxed{");
+    for (int k = 0; k < 10000; k++) big[m++] = '{';
+    big[m++] = '5';
+    for (int k = 0; k < 10000; k++) big[m++] = '}';
+    big[m++] = '}';
+    big[m] = 0;
+    verify_str(v, big, "5", &vd);
+    assert_false(vd.is_correct);
+    assert_true(vd.is_budget_exceeded);
+    // 100 KB of unclosed boxes
+    m = 0;
+    while (m + 8 < 100000) m += (size_t)sprintf(big + m, "\\boxed{");
+    verify_str(v, big, "5", &vd);
+    assert_false(vd.is_correct);
+    // deep parentheses within the size bound
+    m = (size_t)sprintf(big, "\\boxed{");
+    for (int k = 0; k < 1500; k++) big[m++] = '(';
+    big[m++] = '1';
+    for (int k = 0; k < 1500; k++) big[m++] = ')';
+    big[m++] = '}';
+    big[m] = 0;
+    verify_str(v, big, "1", &vd);
+    assert_false(vd.is_correct);
+    assert_true(vd.is_budget_exceeded);
+    // a long flat sum (tree height, not parser recursion)
+    m = (size_t)sprintf(big, "\\boxed{");
+    for (int k = 0; k < 1300; k++) m += (size_t)sprintf(big + m, "1+");
+    m += (size_t)sprintf(big + m, "1}");
+    verify_str(v, big, "1301", &vd);
+    assert_false(vd.is_correct);
+    // huge values
+    verify_str(v, "\\boxed{10^{10^{10}}}", "5", &vd);
+    assert_false(vd.is_correct);
+    verify_str(v, "\\boxed{1000!}", "5", &vd);
+    assert_false(vd.is_correct);
+    verify_str(v, "\\boxed{1000!}", "1000!", &vd);
+    assert_true(vd.is_correct);  // same text, value overflows: decided as text
+    verify_str(v, "\\boxed{(10^{400})!}", "2", &vd);
+    assert_false(vd.is_correct);
+    verify_str(v, "\\boxed{x^{10^{10}}}", "x", &vd);
+    assert_false(vd.is_correct);
+    // invalid UTF-8 and unbalanced \left(
+    verify_str(v, "\\boxed{\xff\xfe\xc3}", "5", &vd);
+    assert_false(vd.is_correct);
+    verify_str(v, "\\boxed{\\left( 1, 2}", "(1,2)", &vd);
+    assert_false(vd.is_correct);
+    verify_str(v, "\\boxed{\\frac{1}{0}}", "1", &vd);
+    assert_false(vd.is_correct);
+    verify_str(v, "\\boxed{0/0}", "0", &vd);
+    assert_false(vd.is_correct);
+    // 1 MB of text without an answer
+    memset(big, 'a', n);
+    big[n] = 0;
+    verify_str(v, big, "5", &vd);
+    assert_true(vd.is_no_answer);
+    // random bytes: only that it returns
+    struct rng_seq r;
+    rng_seq_init(&r, 7, rng_stream_id(RNG_TEST, 1, 0, 0), 0);
+    static const char alphabet[] = "\\{}()[]^_0123456789x+-*/=,.!|%$ abc\\frac\\sqrt\\boxed";
+    for (int t = 0; t < 300; t++) {
+        size_t len = 7 + rng_seq_below(&r, 200);
+        strcpy(big, "\\boxed{");
+        for (size_t k = 7; k < len; k++) big[k] = alphabet[rng_seq_below(&r, sizeof alphabet - 1)];
+        big[len] = 0;
+        verify_str(v, big, "x+1", &vd);
+    }
+    free(big);
+    reward_verifier_destroy(&v);
+}
+
+static void test_shaping_modes(void **state) {
+    (void)state;
+    struct reward_shaping_opts o;
+    reward_shaping_opts_default(&o);
+    struct err e;
+    assert_int_equal(reward_shaping_opts_check(&o, &e), 0);
+    double rm = 2;
+    assert_true(fabs(reward_shape(&o, 1, &rm) - 1 / (1 + exp(-1.0))) < 1e-15);
+    assert_true(fabs(reward_shape(&o, 0, &rm) - (1 / (1 + exp(-1.0)) - 1)) < 1e-15);
+    assert_true(reward_shape(&o, 1, NULL) == 1 && reward_shape(&o, 0, NULL) == 0);
+    o.mode = REWARD_SHAPING_RULE;
+    assert_true(reward_shape(&o, 1, &rm) == 1);
+    o.mode = REWARD_SHAPING_RM;
+    assert_true(reward_shape(&o, 0, &rm) == 2);
+    o.mode = REWARD_SHAPING_WEIGHTED;
+    o.w_v = 0.5;
+    o.w_m = 0.25;
+    assert_true(reward_shape(&o, 1, &rm) == 1);
+    enum reward_shaping_mode m;
+    assert_true(reward_shaping_mode_parse("qwen", &m) && m == REWARD_SHAPING_QWEN);
+    assert_false(reward_shaping_mode_parse("sigmoid", &m));
+    o.alpha = 0;
+    assert_int_equal(reward_shaping_opts_check(&o, &e), ERR_USER);
+}
+
+// Qwen shaping: any correct answer outranks any wrong one, whatever the
+// reward model says, including scores that saturate the sigmoid.
+static void test_shaping_correct_outranks_wrong(void **state) {
+    (void)state;
+    struct reward_shaping_opts o;
+    reward_shaping_opts_default(&o);
+    double extremes[] = {0, 1e-300, -1e-300, 1, -1, 36, -36, 80, -80, 1500, -1500, 1e300,
+                         -1e300, DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN};
+    size_t n_ext = sizeof extremes / sizeof extremes[0];
+    struct rng_seq r;
+    rng_seq_init(&r, 1, rng_stream_id(RNG_TEST, 2, 0, 0), 0);
+    for (int t = 0; t < 20000; t++) {
+        double a = t < (int)(n_ext * n_ext) ? extremes[t % n_ext] : rng_seq_normal(&r) * 50;
+        double b = t < (int)(n_ext * n_ext) ? extremes[t / n_ext] : rng_seq_normal(&r) * 50;
+        for (int k = 0; k < 3; k++) {
+            o.alpha = k == 0 ? 0.5 : k == 1 ? 1 : 10;
+            double correct = reward_shape(&o, 1, &a), wrong = reward_shape(&o, 0, &b);
+            if (!(correct > wrong)) fail_msg("r_m %g (correct) vs %g (wrong), alpha %g", a, b, o.alpha);
+        }
+    }
+}
+
+static void test_overlong_and_score(void **state) {
+    (void)state;
+    struct reward_shaping_opts o;
+    reward_shaping_opts_default(&o);
+    assert_true(reward_overlong_penalty(&o, 1 << 20) == 0);  // off by default
+    o.has_overlong_penalty = true;
+    o.overlong_max_tokens = 100;
+    o.overlong_buffer_tokens = 20;
+    o.overlong_factor = 1;
+    struct err e;
+    assert_int_equal(reward_shaping_opts_check(&o, &e), 0);
+    assert_true(reward_overlong_penalty(&o, 80) == 0);
+    assert_true(fabs(reward_overlong_penalty(&o, 90) + 0.5) < 1e-15);
+    assert_true(reward_overlong_penalty(&o, 100) == -1);
+    assert_true(reward_overlong_penalty(&o, 101) == -1);
+    struct reward_verifier *v = make_verifier(REWARD_MODE_BOXED);
+    struct reward_request req = {.response = "\\boxed{3}", .n_response = 9, .gold = "3",
+                                 .n_gold = 1, .n_tokens = 90};
+    struct reward_verdict vd;
+    struct reward_components c;
+    struct reward_stats s = {0};
+    o.mode = REWARD_SHAPING_RULE;
+    reward_score(v, &o, &req, NULL, &vd, &c);
+    assert_true(c.r_v == 1 && !c.has_rm && fabs(c.r - 0.5) < 1e-15);
+    reward_stats_add(&s, &vd, &c);
+    req.response = "nothing";
+    req.n_response = 7;
+    req.n_tokens = 10;
+    reward_score(v, &o, &req, NULL, &vd, &c);
+    assert_true(c.r_v == 0 && c.r == 0);
+    reward_stats_add(&s, &vd, &c);
+    struct reward_stats total = {0};
+    reward_stats_merge(&total, &s);
+    assert_int_equal(total.n, 2);
+    assert_int_equal(total.n_correct, 1);
+    assert_int_equal(total.n_no_answer, 1);
+    assert_true(fabs(total.sum_overlong + 0.5) < 1e-15);
+    reward_verifier_destroy(&v);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_extract_table),
+        cmocka_unit_test(test_extract_options),
+        cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_pathological),
+        cmocka_unit_test(test_shaping_modes),
+        cmocka_unit_test(test_shaping_correct_outranks_wrong),
+        cmocka_unit_test(test_overlong_and_score),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
