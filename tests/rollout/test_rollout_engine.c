@@ -442,6 +442,21 @@ static void test_user_errors(void **state) {
     assert_int_equal(rollout_engine_create(v.m, NULL, NULL, &c, NULL, &g, &e), ERR_USER);
     printf("error: %s\n", e.msg);
     env_down(&v);
+    // 8 layers x K,V x 2 heads x 16 positions x 16 floats: 32 KiB a block, 32 blocks in 1 MiB,
+    // 512 positions: not one sequence of 512 prompt + 1000 new ids (max_pos 1024).
+    struct model_shape s = shape;
+    s.L = 8, s.D = 16, s.C = 64, s.max_pos = 1024;
+    env_up(&v, &s);
+    c = base_cfg();
+    c.kv_cache_mb = 1;
+    c.max_new_tokens = 1000;
+    assert_int_equal(rollout_engine_create(v.m, NULL, NULL, &c, NULL, &g, &e), ERR_USER);
+    printf("error: %s\n", e.msg);
+    c.max_new_tokens = 100;
+    c.plan_prompt_tokens = 256;  // 355 positions fit
+    assert_int_equal(rollout_engine_create(v.m, NULL, NULL, &c, NULL, &g, &e), 0);
+    rollout_engine_destroy(&g);
+    env_down(&v);
 }
 
 int main(void) {
