@@ -121,6 +121,7 @@ static int parse_args(int argc, char **argv, struct gen_args *a, struct err *e) 
         }
     }
     if (!a->model) return err_user(e, "generate: --model is required");
+    a->cfg.plan_group_size = a->o.G;
     if (!a->system && !strcmp(a->chat, "chatml")) a->system = "cot";
     return 0;
 }

@@ -33,6 +33,7 @@ void rollout_cfg_from_config(struct rollout_cfg *c, const struct rollout_section
     c->stop = (const char *const *)r->stop.items;
     c->kv_cache_mb = r->kv_cache_mb;
     c->max_batch_seqs = (int)r->max_batch_seqs;
+    c->plan_group_size = (int)r->group_size;
 }
 
 static int ceil_div(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
@@ -77,8 +78,10 @@ static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c
     p->total_bytes = p->kv_bytes + p->acts_bytes + p->buffers_bytes;
     // Worst case of one sequence: its prompt and all but its last id in the cache.
     if (prompt_tokens < 1) prompt_tokens = 1;
+    if (prompt_tokens > s->max_pos - 1) prompt_tokens = s->max_pos - 1;
     if (G < 1) G = 1;
     int bs = p->block_size, len = prompt_tokens + max_new - 1;
+    if (len > s->max_pos) len = s->max_pos;
     int64_t worst = ceil_div(len, bs);
     int64_t fit = n_blocks / worst;
     p->seqs_fit_worst = (int)(fit < c->max_batch_seqs ? fit : c->max_batch_seqs);
@@ -149,7 +152,15 @@ int rollout_engine_create(struct model *m, const struct tokenizer *tok,
                                  .n_threads = omp_get_max_threads()};
     if (tok && tokenizer_vocab_size(tok) < g->V) g->n_allowed = tokenizer_vocab_size(tok);
     TRY_FAIL(rc, engine_stops(g, cfg, e));
-    TRY_FAIL(rc, plan_compute(&m->shape, cfg, 1, 1, g->n_threads, &g->plan, e));
+    TRY_FAIL(rc, plan_compute(&m->shape, cfg, cfg->plan_prompt_tokens ? cfg->plan_prompt_tokens : 512,
+                              cfg->plan_group_size, g->n_threads, &g->plan, e));
+    if (g->plan.seqs_fit_worst < 1) {
+        rc = err_user(e, "rollout kv_cache_mb '%lld' cannot hold one sequence of %d prompt and %d "
+                         "new tokens (%d blocks of %d positions)", (long long)cfg->kv_cache_mb,
+                      cfg->plan_prompt_tokens ? cfg->plan_prompt_tokens : 512,
+                      cfg->max_new_tokens, g->plan.n_blocks, g->plan.block_size);
+        goto fail;
+    }
     g->max_new_cap = cfg->max_new_tokens < m->shape.max_pos ? cfg->max_new_tokens
                                                             : m->shape.max_pos;
     struct kv_cache_cfg kc = {.n_blocks = g->plan.n_blocks, .block_size = g->plan.block_size,

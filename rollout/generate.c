@@ -123,7 +123,7 @@ static void sample_rows(struct run *r, const float *const *rows, const int *sl_i
     struct rollout_engine *g = r->g;
     double t0 = time_now_s();
     size_t T = (size_t)g->max_new_cap;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(g->n_threads)
     for (int i = 0; i < count; i++) {
         struct rollout_slot *sl = &g->slots[sl_idx[i]];
         int tid = omp_get_thread_num();

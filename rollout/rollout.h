@@ -50,9 +50,13 @@ struct rollout_cfg {
     int block_size;              // KV positions per block (0: 16)
     int prefill_tokens;          // most prompt tokens per prefill call (0: 2048)
     bool is_prefix_unshared;     // baseline/test: prefill the prompt once per sample, no fork
+    int plan_prompt_tokens;      // prompt length the printed plan assumes (0: 512)
+    int plan_group_size;         // group size the printed plan assumes (0: 1)
 };
 
-// Defaults, then the rollout section of a config (stop strings borrowed from it).
+// Defaults, then the rollout section of a config (stop strings borrowed from it; the plan's
+// group size is rollout.group_size; callers may set plan_prompt_tokens from
+// data.max_prompt_tokens).
 void rollout_cfg_defaults(struct rollout_cfg *c);
 void rollout_cfg_from_config(struct rollout_cfg *c, const struct rollout_section *r);
 
@@ -73,7 +77,8 @@ struct rollout_engine;
 
 // model, tok and chat are borrowed and must outlive the engine; tok and chat may be NULL
 // (queries of token ids only; no stop strings then). ledger may be NULL. The stop ids are
-// the template's stop token, the tokenizer's eos and cfg->stop_ids.
+// the template's stop token, the tokenizer's eos and cfg->stop_ids. A user error when the KV
+// pool cannot hold one sequence of plan_prompt_tokens + max_new_tokens.
 int rollout_engine_create(struct model *m, const struct tokenizer *tok,
                           const struct chat_template *chat, const struct rollout_cfg *cfg,
                           struct mem_ledger *ledger, struct rollout_engine **out,
