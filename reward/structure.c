@@ -315,7 +315,7 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         return k;
     }
     size_t rel = find_sep(s, n, 0, SEP_REL, &len);
-    if (rel < n) {  // x \in [0, 1) is [0, 1); other relations are text
+    if (rel < n) { // x \in [0, 1) is [0, 1); other relations are text
         const char *lhs = s;
         size_t n_lhs = rel;
         trim(&lhs, &n_lhs);
