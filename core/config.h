@@ -80,8 +80,13 @@ struct rollout_section {
     struct str_list stop;
 };
 
+enum cfg_shaping { SHAPING_RULE, SHAPING_RM, SHAPING_QWEN, SHAPING_WEIGHTED };
+
 struct reward_section {
-    int verifier;             // enum cfg_verifier_kind
+    int verifier; // enum cfg_verifier_kind
+    int shaping;  // enum cfg_shaping
+    double w_v, w_m, overlong_factor, format_penalty;
+    int64_t overlong_buffer_tokens;
     int last_number_fallback; // enum cfg_tristate
     double rel_tol;
     char *rm_path;

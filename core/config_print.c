@@ -100,6 +100,12 @@ int config_validate(const struct config *cfg, struct err *e) {
                     "disaggregated placement needs cluster.reward_workers >= 1");
     }
 
+    if (cfg->reward.overlong_buffer_tokens >= cfg->rollout.max_new_tokens)
+        FAIL_AT("reward.overlong_buffer_tokens",
+                "reward.overlong_buffer_tokens %lld must be below rollout.max_new_tokens %lld",
+                (long long)cfg->reward.overlong_buffer_tokens,
+                (long long)cfg->rollout.max_new_tokens);
+
     const struct grpo_section *g = &cfg->grpo;
     if (g->mini_batch_queries > g->queries_per_step ||
         (g->mini_batch_queries && g->queries_per_step % g->mini_batch_queries))

@@ -13,6 +13,7 @@ static const char *const tokenizer_kinds[] = {"bpe", "byte", NULL};
 static const char *const chat_templates[] = {"chatml", "raw", NULL};
 static const char *const answer_formats[] = {"raw", "gsm8k", "boxed", "first", "number", NULL};
 static const char *const verifiers[] = {"math", "none", NULL};
+static const char *const shapings[] = {"rule", "rm", "qwen", "weighted", NULL};
 static const char *const tristates[] = {"auto", "on", "off", NULL};
 static const char *const kl_estimators[] = {"k1", "k2", "k3", NULL};
 static const char *const loss_aggs[] = {"seq-mean-token-mean", "token-mean",
@@ -103,6 +104,17 @@ const struct cfg_field config_fields[] = {
     S(reward, rm_path, "", "reward model (Hugging Face directory or .h5); empty = verifier only"),
     R(reward, rm_alpha, "0.5", 0, 1000,
       "alpha of the shaping r = sigmoid(alpha * r_m) + (r_v - 1)"),
+    E(reward, shaping, "qwen", shapings,
+      "r from r_v and r_m: r_v | r_m | sigmoid(rm_alpha r_m) + r_v - 1 | w_v r_v + w_m r_m; r_v "
+      "without a reward model"),
+    R(reward, w_v, "1", -1000, 1000, "weight of r_v (shaping: weighted)"),
+    R(reward, w_m, "1", -1000, 1000, "weight of r_m (shaping: weighted)"),
+    I(reward, overlong_buffer_tokens, "0", 0, 1 << 24,
+      "DAPO soft overlong penalty: 0 up to max_new_tokens - buffer, then down to -overlong_factor; "
+      "0 = off"),
+    R(reward, overlong_factor, "1", 0, 1000, "the overlong penalty at max_new_tokens"),
+    R(reward, format_penalty, "0", 0, 1000,
+      "subtracted from responses without an extractable answer"),
     I(reward, rm_batch_size, "16", 1, 1 << 20, "responses scored per reward-model forward"),
 
     I(grpo, queries_per_step, "16", 1, 1 << 24,

@@ -77,6 +77,8 @@ struct reward_shaping_opts {
     int overlong_max_tokens;    // the generation limit (0: use the rollout's max_new_tokens)
     int overlong_buffer_tokens; // 0 = off
     double overlong_factor;     // 1
+    // Format penalty: subtracted from responses without an extractable answer (>= 0; 0 = off).
+    double format_penalty;
 };
 
 void reward_shaping_opts_default(struct reward_shaping_opts *o);
@@ -110,6 +112,7 @@ struct reward_components {
     double r_m; // reward-model score (0 when has_rm is false)
     bool has_rm;
     double r_overlong; // <= 0
+    double r_format;   // <= 0: -format_penalty when no answer could be extracted
     double r;          // shaped reward + penalties: what the learner uses
 };
 

@@ -12,9 +12,9 @@ struct reward_rm {
     struct model_acts *acts;
     struct kv_cache *cache;
     int max_batch, max_len;
-    int32_t *tokens;  // (max_batch * max_len)
-    int32_t *cu;      // (max_batch + 1)
-    int *seqs;        // (max_batch)
+    int32_t *tokens; // (max_batch * max_len)
+    int32_t *cu;     // (max_batch + 1)
+    int *seqs;       // (max_batch)
 };
 
 #define RM_BLOCK 16
@@ -70,11 +70,13 @@ static int score_batch(struct reward_rm *r, const int32_t *const *prompt, const 
     for (int i = 0; i < b; i++) {
         int len = n_prompt[i] + n_response[i];
         if (len < 1 || len > r->max_len) {
-            rc = err_user(e, "reward model: a sequence of %d tokens (the limit is %d)", len, r->max_len);
+            rc = err_user(e, "reward model: a sequence of %d tokens (the limit is %d)", len,
+                          r->max_len);
             goto done;
         }
         memcpy(r->tokens + r->cu[i], prompt[i], (size_t)n_prompt[i] * sizeof(int32_t));
-        memcpy(r->tokens + r->cu[i] + n_prompt[i], response[i], (size_t)n_response[i] * sizeof(int32_t));
+        memcpy(r->tokens + r->cu[i] + n_prompt[i], response[i],
+               (size_t)n_response[i] * sizeof(int32_t));
         r->cu[i + 1] = r->cu[i] + len;
         TRY_FAIL(rc, kv_seq_create(r->cache, &r->seqs[i], e));
         n_made++;
@@ -92,7 +94,8 @@ int reward_rm_score(struct reward_rm *r, const int32_t *const *prompt, const int
                     struct err *e) {
     for (int i0 = 0; i0 < n; i0 += r->max_batch) {
         int b = n - i0 < r->max_batch ? n - i0 : r->max_batch;
-        TRY(score_batch(r, prompt + i0, n_prompt + i0, response + i0, n_response + i0, b, score + i0, e));
+        TRY(score_batch(r, prompt + i0, n_prompt + i0, response + i0, n_response + i0, b,
+                        score + i0, e));
     }
     return 0;
 }

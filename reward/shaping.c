@@ -15,6 +15,7 @@ void reward_shaping_opts_default(struct reward_shaping_opts *o) {
         .overlong_max_tokens = 0,
         .overlong_buffer_tokens = 0,
         .overlong_factor = 1,
+        .format_penalty = 0,
     };
 }
 
@@ -46,6 +47,8 @@ int reward_shaping_opts_check(const struct reward_shaping_opts *o, struct err *e
         if (!(o->overlong_factor >= 0) || !isfinite(o->overlong_factor))
             return err_user(e, "reward.overlong_factor '%g' must be >= 0", o->overlong_factor);
     }
+    if (!(o->format_penalty >= 0) || !isfinite(o->format_penalty))
+        return err_user(e, "reward.format_penalty '%g' must be >= 0", o->format_penalty);
     return 0;
 }
 
@@ -95,7 +98,8 @@ void reward_score(struct reward_verifier *v, const struct reward_shaping_opts *s
     out->has_rm = r_m != NULL;
     out->r_m = r_m ? *r_m : 0;
     out->r_overlong = reward_overlong_penalty(shaping, req->n_tokens);
-    out->r = reward_shape(shaping, out->r_v, r_m) + out->r_overlong;
+    out->r_format = verdict->is_no_answer ? -shaping->format_penalty : 0.0;
+    out->r = reward_shape(shaping, out->r_v, r_m) + out->r_overlong + out->r_format;
 }
 
 void reward_stats_add(struct reward_stats *s, const struct reward_verdict *v,

@@ -82,7 +82,17 @@ int grpo_setup(struct grpo *g, struct err *e) {
     if (w->is_reward) {
         TRY(trainer_make_verifier(cfg, &g->verifier, e));
         reward_shaping_opts_default(&g->shaping);
-        g->shaping.alpha = cfg->reward.rm_alpha;
+        const struct reward_section *rw = &cfg->reward;
+        g->shaping.mode = (enum reward_shaping_mode)rw->shaping; // same order as the schema
+        g->shaping.alpha = rw->rm_alpha;
+        g->shaping.w_v = rw->w_v;
+        g->shaping.w_m = rw->w_m;
+        g->shaping.has_overlong_penalty = rw->overlong_buffer_tokens > 0;
+        g->shaping.overlong_max_tokens = (int)cfg->rollout.max_new_tokens;
+        g->shaping.overlong_buffer_tokens = (int)rw->overlong_buffer_tokens;
+        g->shaping.overlong_factor = rw->overlong_factor;
+        g->shaping.format_penalty = rw->format_penalty;
+        TRY(reward_shaping_opts_check(&g->shaping, e));
         if (cfg->reward.rm_path[0]) {
             TRY(model_load_path(cfg->reward.rm_path, r->be, &r->ledger, &g->rm_model, e));
             if (g->rm_model->shape.V < tokenizer_vocab_size(r->tok))

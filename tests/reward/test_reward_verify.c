@@ -295,6 +295,17 @@ static void test_overlong_and_score(void **state) {
     assert_int_equal(total.n_correct, 1);
     assert_int_equal(total.n_no_answer, 1);
     assert_true(fabs(total.sum_overlong + 0.5) < 1e-15);
+    // The format penalty hits a response without an answer, not a wrong answer.
+    o.format_penalty = 0.25;
+    assert_int_equal(reward_shaping_opts_check(&o, &e), 0);
+    reward_score(v, &o, &req, NULL, &vd, &c);
+    assert_true(vd.is_no_answer && c.r_format == -0.25 && c.r == -0.25);
+    req.response = "\\boxed{4}";
+    req.n_response = 9;
+    reward_score(v, &o, &req, NULL, &vd, &c);
+    assert_true(!vd.is_no_answer && c.r_v == 0 && c.r_format == 0 && c.r == 0);
+    o.format_penalty = -1;
+    assert_int_equal(reward_shaping_opts_check(&o, &e), ERR_USER);
     reward_verifier_destroy(&v);
 }
 

@@ -60,7 +60,7 @@ static void test_scores_match_transformers(void **state) {
     for (int split = 0; split < 2; split++) {
         for (int b = 0; b < B; b++) {
             int a = (int)cu_f[b], len = (int)cu_f[b + 1] - a;
-            np[b] = split ? len / 2 : len;  // all prompt, or half and half
+            np[b] = split ? len / 2 : len; // all prompt, or half and half
             nr[b] = len - np[b];
             prompt[b] = tok + a;
             resp[b] = tok + a + np[b];
@@ -71,7 +71,8 @@ static void test_scores_match_transformers(void **state) {
             if (reward_rm_score(rm, prompt, np, resp, nr, B, got, &e) != 0) fail_msg("%s", e.msg);
             for (int b = 0; b < B; b++)
                 if (fabsf(got[b] - want[b]) > TOL * fmaxf(1.0f, fabsf(want[b])))
-                    fail_msg("batch %d, seq %d: %g vs transformers %g", max_batch, b, got[b], want[b]);
+                    fail_msg("batch %d, seq %d: %g vs transformers %g", max_batch, b, got[b],
+                             want[b]);
             reward_rm_destroy(&rm);
         }
     }
