@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/fs.h"
 
 struct ckpt_writer {
     char *final_path;
@@ -30,23 +31,6 @@ static char *dir_of(const char *path) {
     return d;
 }
 
-// mkdir -p
-static int make_dirs(const char *dir, struct err *e) {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) return err_user(e, "bad directory name '%s'", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return err_user(e, "%s: cannot create directory: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
-    return 0;
-}
-
 static int fsync_path(const char *path, int flags, struct err *e) {
     int fd = open(path, flags);
     if (fd < 0) return err_user(e, "%s: cannot open for fsync: %s", path, strerror(errno));
@@ -60,7 +44,7 @@ static int fsync_path(const char *path, int flags, struct err *e) {
 int ckpt_writer_begin(const char *final_path, struct ckpt_writer **out, struct err *e) {
     *out = NULL;
     char *dir = dir_of(final_path);
-    int rc = make_dirs(dir, e);
+    int rc = fs_make_dirs(dir, e);
     free(dir);
     TRY(rc);
     struct ckpt_writer *w = xcalloc(1, sizeof *w);

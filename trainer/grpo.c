@@ -264,18 +264,11 @@ int grpo_train(struct run *r, struct err *e) {
     struct grpo g = {.r = r};
     int rc;
     TRY_FAIL(rc, grpo_setup(&g, e));
-    const int64_t every = r->cfg.trainer.checkpoint_every;
     while (r->step < r->cfg.trainer.max_steps) {
         TRY_FAIL(rc, grpo_step(&g, e));
         bool stop;
-        TRY_FAIL(rc, run_should_stop(r, &stop, e));
-        bool last = r->step == r->cfg.trainer.max_steps;
-        if (stop || last || (every > 0 && r->step % every == 0))
-            TRY_FAIL(rc, run_save_checkpoint(r, e));
-        if (stop) {
-            LOG_WARN("stopped by a signal at step %lld (checkpoint saved)", (long long)r->step);
-            break;
-        }
+        TRY_FAIL(rc, run_end_step(r, &stop, e));
+        if (stop) break;
     }
 fail:
     buffers_free(&g.buf);

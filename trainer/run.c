@@ -6,31 +6,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "io/ckpt.h"
 #include "model/ckpt.h"
 #include "model/cpu/cpu.h"
 #include "trainer/setup.h"
-
-static int make_dir(const char *path, struct err *e) {
-    char buf[2048];
-    size_t n = strlen(path);
-    if (n >= sizeof buf) return err_user(e, "path too long: '%s'", path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return err_user(e, "%s: cannot create directory: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
-    return 0;
-}
 
 // Threads per rank: run.threads, else OMP_NUM_THREADS, else the cores of the
 // node divided among the ranks on it (no oversubscription).
@@ -245,7 +229,7 @@ int run_create(const struct config *cfg, enum run_mode mode, const char *resume,
         goto fail;
     }
     if (world->rank == 0) {
-        TRY_FAIL(rc, make_dir(r->run_dir, e));
+        TRY_FAIL(rc, fs_make_dirs(r->run_dir, e));
         char path[2100];
         snprintf(path, sizeof path, "%s/config.yaml", r->run_dir);
         FILE *f = fopen(path, "w");
@@ -338,10 +322,14 @@ int run_allreduce_grads(struct run *r, struct err *e) {
                                   r->comm_scratch, e);
 }
 
-int run_should_stop(struct run *r, bool *stop, struct err *e) {
+int run_end_step(struct run *r, bool *stop, struct err *e) {
     double flag = r->stop_requested && *r->stop_requested;
     TRY(comm_allreduce_sum_f64(&r->world->world, &flag, 1, e));
     *stop = flag > 0;
+    int64_t every = r->cfg.trainer.checkpoint_every;
+    bool last = r->step == r->cfg.trainer.max_steps;
+    if (*stop || last || (every > 0 && r->step % every == 0)) TRY(run_save_checkpoint(r, e));
+    if (*stop) LOG_WARN("stopped by a signal at step %lld (checkpoint saved)", (long long)r->step);
     return 0;
 }
 

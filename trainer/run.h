@@ -61,8 +61,10 @@ int run_save_checkpoint(struct run *r, struct err *e);
 // Sum gradients over the learners (deterministic, rank order).
 int run_allreduce_grads(struct run *r, struct err *e);
 
-// True on every rank when any rank was asked to stop (SIGINT/SIGTERM).
-int run_should_stop(struct run *r, bool *stop, struct err *e);
+// After each step: save a checkpoint every trainer.checkpoint_every steps, at
+// the last step, and when any rank was asked to stop (SIGINT/SIGTERM); *stop
+// is then true on every rank.
+int run_end_step(struct run *r, bool *stop, struct err *e);
 
 // One JSON object per line into metrics.jsonl (rank 0); keys and values are
 // given as pairs ("loss", 1.5, ...) after the step, ended by NULL.

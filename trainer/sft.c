@@ -124,18 +124,11 @@ int sft_train(struct run *r, struct err *e) {
     c.logprob = xcalloc((size_t)ac.n_tokens_max, sizeof(float));
     c.entropy = xcalloc((size_t)ac.n_tokens_max, sizeof(float));
     c.dlogprob = xcalloc((size_t)ac.n_tokens_max, sizeof(float));
-    const int64_t every = r->cfg.trainer.checkpoint_every;
     while (r->step < r->cfg.trainer.max_steps) {
         TRY_FAIL(rc, sft_step(&c, e));
         bool stop;
-        TRY_FAIL(rc, run_should_stop(r, &stop, e));
-        bool last = r->step == r->cfg.trainer.max_steps;
-        if (stop || last || (every > 0 && r->step % every == 0))
-            TRY_FAIL(rc, run_save_checkpoint(r, e));
-        if (stop) {
-            LOG_WARN("stopped by a signal at step %lld (checkpoint saved)", (long long)r->step);
-            break;
-        }
+        TRY_FAIL(rc, run_end_step(r, &stop, e));
+        if (stop) break;
     }
 fail:
     free(c.rows);
