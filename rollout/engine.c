@@ -22,7 +22,8 @@ void rollout_cfg_defaults(struct rollout_cfg *c) {
     *c = (struct rollout_cfg){.max_new_tokens = 1024,
                               .sampling = {.temperature = 1, .top_p = 1, .min_p = 0, .top_k = 0},
                               .kv_cache_mb = 1024,
-                              .max_batch_seqs = 256};
+                              .max_batch_seqs = 256,
+                              .is_batch_invariant = true};
 }
 
 void rollout_cfg_from_config(struct rollout_cfg *c, const struct rollout_section *r) {
@@ -79,6 +80,7 @@ static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c
     p->acts_bytes = model_acts_bytes(s, &ac);
     int max_new = c->max_new_tokens < s->max_pos ? c->max_new_tokens : s->max_pos;
     p->buffers_bytes = buffers_bytes(s, c->max_batch_seqs, max_new, n_threads);
+    if (c->is_batch_invariant) p->buffers_bytes += invariant_backend_bytes(s);
     p->total_bytes = p->kv_bytes + p->acts_bytes + p->buffers_bytes;
     // Worst case of one sequence: its prompt and all but its last id in the cache.
     if (prompt_tokens < 1) prompt_tokens = 1;
@@ -182,7 +184,8 @@ int rollout_engine_create(struct model *m, const struct tokenizer *tok,
     TRY_FAIL(rc, kv_cache_create(&m->shape, &kc, ledger, &g->kv, e));
     struct model_acts_cfg ac = {.n_tokens_max = g->plan.n_tokens_max, .is_inference = true};
     TRY_FAIL(rc, model_acts_create(m, &ac, &g->acts, e));
-    g->buf_bytes = g->plan.buffers_bytes;
+    if (cfg->is_batch_invariant) g->inv = invariant_backend_create(m->be, &m->shape);
+    g->buf_bytes = g->plan.buffers_bytes - (g->inv ? invariant_backend_bytes(&m->shape) : 0);
     g->buf = alloc_aligned(ledger, MEM_ROLLOUT, g->buf_bytes);
     if (!g->buf) {
         rc = err_user(e, "out of memory for %zu bytes of rollout buffers", g->buf_bytes);
@@ -217,6 +220,7 @@ void rollout_engine_destroy(struct rollout_engine **pg) {
     model_acts_destroy(g->m, &g->acts);
     if (g->buf) alloc_free(g->ledger, MEM_ROLLOUT, g->buf_bytes, (void **)&g->buf);
     for (int i = 0; i < ROLLOUT_MAX_STOP; i++) free(g->stop_text[i]);
+    invariant_backend_destroy(&g->inv);
     free(g->stop_ids);
     free(g->slots);
     free(g->call_seqs);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/kv_cache.h"
+#include "rollout/invariant.h"
 #include "rollout/rollout.h"
 
 // One decode slot: a live sample, or a free one.
@@ -19,6 +20,8 @@ struct rollout_slot {
 
 struct rollout_engine {
     struct model *m;                  // borrowed
+    struct model view;                // *m with the batch-invariant backend, per generate call
+    struct invariant_backend *inv;    // NULL unless cfg.is_batch_invariant
     const struct tokenizer *tok;      // borrowed, may be NULL
     const struct chat_template *chat; // borrowed, may be NULL
     struct mem_ledger *ledger;        // borrowed, may be NULL

@@ -160,7 +160,7 @@ static void sample_rows(struct run *r, const float *const *rows, const int *sl_i
 static int infer(struct run *r, int B, double *stat_s, struct err *e) {
     struct rollout_engine *g = r->g;
     double t0 = time_now_s();
-    int rc = model_infer(g->m, g->acts, g->kv, g->call_seqs, g->call_tokens, g->call_cu, B,
+    int rc = model_infer(&g->view, g->acts, g->kv, g->call_seqs, g->call_tokens, g->call_cu, B,
                          g->logits, e);
     *stat_s += time_now_s() - t0;
     int used = g->kv->n_blocks - g->kv->n_free;
@@ -385,6 +385,8 @@ int rollout_generate(struct rollout_engine *g, const struct rollout_query *queri
     if (n < 0 || G < 1 || (int64_t)n * G > INT32_MAX)
         return err_user(e, "rollout: '%d' queries of '%d' samples out of range", n, G);
     double t0 = time_now_s();
+    g->view = *g->m; // the weights as they are now, through the invariant backend if any
+    if (g->inv) g->view.be = &g->inv->be;
     struct run r = {
         .g = g, .qs = queries, .n = n, .G = G, .step = step, .seed = seed, .out = out, .cur_q = -1};
     r.qi = xcalloc((size_t)n + 1, sizeof *r.qi);

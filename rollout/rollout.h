@@ -50,6 +50,8 @@ struct rollout_cfg {
     int block_size;          // KV positions per block (0: 16)
     int prefill_tokens;      // most prompt tokens per prefill call (0: 2048)
     bool is_prefix_unshared; // baseline/test: prefill the prompt once per sample, no fork
+    bool is_batch_invariant; // GEMMs in fixed 16-row chunks: bitwise the same logits
+                             // whatever the batch (default true; see docs/rollout.md)
     int plan_prompt_tokens;  // prompt length the printed plan assumes (0: 512)
     int plan_group_size;     // group size the printed plan assumes (0: 1)
 };

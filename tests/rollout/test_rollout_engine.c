@@ -17,9 +17,11 @@
 #include "rollout/rollout.h"
 
 // The engine's KV-cache decode against the training forward: the same math in another order
-// (GEMMs over 1 row vs many, keys split at block boundaries), ~1e-6 on log-probabilities.
-#define TOL_FORWARD 2e-5
-// Two runs of the same sample under different batching: the fp32 rounding of batched GEMMs.
+// (GEMMs in padded 16-row chunks vs whole batches, keys split at block boundaries): fp32
+// rounding, measured up to 2.4e-5 here (the model's own decode test allows 2e-5).
+#define TOL_FORWARD 5e-5
+// Two runs of the same sample under different batching without the batch-invariant GEMM: the
+// fp32 rounding of GEMMs of other shapes. With it (the default) they are bitwise equal.
 #define TOL_BATCHING 1e-4
 // Greedy is compared with the forward's argmax only where the top two differ by more than this.
 #define ARGMAX_MARGIN 1e-4
@@ -90,6 +92,9 @@ static void generate(struct model *m, const struct rollout_cfg *c, const struct 
     rollout_engine_destroy(&g);
 }
 
+// Batch-invariant runs: logprobs bitwise equal; else within TOL_BATCHING.
+static double tol_batching = 0;
+
 // Sample s of a against sample t of b: the same ids and finish, logprobs within tol.
 static void assert_same_sample(const struct rollout_result *a, int s,
                                const struct rollout_result *b, int t) {
@@ -99,10 +104,10 @@ static void assert_same_sample(const struct rollout_result *a, int s,
     assert_memory_equal(a->resp_ids + a->resp_off[s], b->resp_ids + b->resp_off[t],
                         sizeof(int32_t) * (size_t)na);
     for (int64_t i = 0; i < na; i++) {
-        assert_true(fabsf(a->logprob[a->resp_off[s] + i] - b->logprob[b->resp_off[t] + i]) <
-                    TOL_BATCHING);
+        assert_true(fabsf(a->logprob[a->resp_off[s] + i] - b->logprob[b->resp_off[t] + i]) <=
+                    tol_batching);
         assert_true(fabsf(a->logprob_model[a->resp_off[s] + i] -
-                          b->logprob_model[b->resp_off[t] + i]) < TOL_BATCHING);
+                          b->logprob_model[b->resp_off[t] + i]) <= tol_batching);
     }
 }
 
@@ -213,27 +218,32 @@ static void test_logprobs_match_forward(void **state) {
     generate(v.m, &c, queries, NQ, 4, &r, NULL);
     worst = fmax(worst, check_against_forward(v.m, &r));
     int n_higher = 0;
+    float lowest = 0;
     for (int64_t i = 0; i < r.resp_off[r.n_samples]; i++) {
+        lowest = fminf(lowest, r.logprob_model[i]);
         assert_true(r.logprob[i] <= 0);
         n_higher += r.logprob[i] > r.logprob_model[i];
     }
     assert_true(n_higher > r.resp_off[r.n_samples] / 2);
-    printf("engine vs forward logprobs: max |diff| %.2e\n", worst);
+    printf("engine vs forward logprobs: max |diff| %.2e (lowest logprob %.1f)\n", worst,
+           (double)lowest);
     assert_true(worst < TOL_FORWARD);
     rollout_result_free(&r);
     env_down(&v);
 }
 
 // Batch 64 vs batch 1, one engine vs three (the queries split 3/3/2), the queries reversed,
-// the prompt forked vs prefilled per sample: the same tokens.
-static void test_invariance(void **state) {
-    (void)state;
+// the prompt forked vs prefilled per sample: the same tokens (and, with the batch-invariant
+// GEMM, bitwise the same log-probabilities).
+static void check_invariance(bool is_batch_invariant) {
     struct env v;
     env_up(&v, &shape);
     make_queries(shape.V);
     enum { G = 4 };
     struct rollout_cfg c = base_cfg();
     c.sampling.top_p = 0.95f;
+    c.is_batch_invariant = is_batch_invariant;
+    tol_batching = is_batch_invariant ? 0 : TOL_BATCHING;
     struct rollout_result big = {0}, one = {0}, part[3] = {{0}}, rev = {0}, unshared = {0};
     struct rollout_stats st;
     generate(v.m, &c, queries, NQ, G, &big, &st);
@@ -269,6 +279,17 @@ static void test_invariance(void **state) {
     rollout_result_free(&rev);
     rollout_result_free(&unshared);
     env_down(&v);
+}
+
+static void test_invariance(void **state) {
+    (void)state;
+    check_invariance(true);
+}
+
+static void test_invariance_plain_gemm(void **state) {
+    (void)state;
+    check_invariance(false);
+    tol_batching = 0;
 }
 
 // A KV pool of 1 MiB holds 128 blocks of 16 positions here (2 layers x K,V x 2 heads x 16 x 16
@@ -473,6 +494,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_greedy_is_forward_argmax),
                                        cmocka_unit_test(test_logprobs_match_forward),
                                        cmocka_unit_test(test_invariance),
+                                       cmocka_unit_test(test_invariance_plain_gemm),
                                        cmocka_unit_test(test_kv_budget),
                                        cmocka_unit_test(test_stop_and_length),
                                        cmocka_unit_test(test_stop_strings),
