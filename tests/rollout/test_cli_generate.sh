@@ -8,21 +8,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 export OMP_NUM_THREADS=1
-# Same samples: ids, text and finish equal; logprobs within the fp32 rounding of batched GEMMs.
-same() {
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-a = [json.loads(l) for l in open(sys.argv[1])]
-b = [json.loads(l) for l in open(sys.argv[2])]
-assert len(a) == len(b), (len(a), len(b))
-for x, y in zip(a, b):
-    assert x["id"] == y["id"] and len(x["samples"]) == len(y["samples"])
-    for s, t in zip(x["samples"], y["samples"]):
-        assert s["ids"] == t["ids"] and s["finish"] == t["finish"] and s.get("text") == t.get("text")
-        for k in ("logprobs", "sample_logprobs"):
-            assert max([abs(u - v) for u, v in zip(s[k], t[k])] + [0]) < 1e-4
-PY
-}
+# Same samples: the same lines, byte for byte (ids, text, finish and logprobs; the engine's
+# batch-invariant GEMM makes logits independent of the batch).
+same() { cmp -s "$1" "$2"; }
 
 "$grpo" generate --help | grep -q 'usage: grpo generate' || fail "--help"
 "$grpo" generate >/dev/null 2>&1; [ $? -eq 1 ] || fail "no --model: want exit 1"
