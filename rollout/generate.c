@@ -157,8 +157,9 @@ static void sample_rows(struct run *r, const float *const *rows, const int *sl_i
     }
 }
 
-static int infer(struct run *r, int B, double *stat_s, struct err *e) {
+static int infer(struct run *r, int B, bool is_prefill, double *stat_s, struct err *e) {
     struct rollout_engine *g = r->g;
+    if (g->inv) g->inv->rows = is_prefill ? INVARIANT_ROWS_PREFILL : INVARIANT_ROWS_DECODE;
     double t0 = time_now_s();
     int rc = model_infer(&g->view, g->acts, g->kv, g->call_seqs, g->call_tokens, g->call_cu, B,
                          g->logits, e);
@@ -210,7 +211,7 @@ static int prefill(struct run *r, struct unit *units, int n_units, const int *ad
             piece[B++] = u;
             g->call_cu[B] = N;
         }
-        TRY(infer(r, B, &g->stats.prefill_s, e));
+        TRY(infer(r, B, true, &g->stats.prefill_s, e));
         g->stats.n_prefill_tokens += N;
         // Rows of the logits buffer are read before the next call overwrites them.
         for (int b = 0; b < B; b++) {
@@ -291,7 +292,7 @@ static int decode(struct run *r, struct err *e) {
         B++;
         g->call_cu[B] = B;
     }
-    TRY(infer(r, B, &g->stats.decode_s, e));
+    TRY(infer(r, B, false, &g->stats.decode_s, e));
     g->stats.n_decode_tokens += B;
     g->stats.n_decode_steps++;
     for (int b = 0; b < B; b++) {

@@ -20,19 +20,20 @@ static void dims(const struct model_shape *s, int *max_k, int *max_n) {
 size_t invariant_backend_bytes(const struct model_shape *s) {
     int k, n;
     dims(s, &k, &n);
-    return sizeof(float) * INVARIANT_ROWS * ((size_t)k + (size_t)n);
+    return sizeof(float) * INVARIANT_ROWS_MAX * ((size_t)k + (size_t)n);
 }
 
 #define INNER(ctx) (((const struct invariant_backend *)(ctx))->inner)
 
-// C (M,N) = alpha A (M,K) B^T + beta C, in chunks of INVARIANT_ROWS rows of A and C.
+// C (M,N) = alpha A (M,K) B^T + beta C, in chunks of x->rows rows of A and C.
 static void inv_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta, float *Cm,
                      int ldc) {
     struct invariant_backend *x = ctx;
     const struct backend *in = x->inner;
-    CHECK(!trans_a && K <= x->max_k && N <= x->max_n, "invariant gemm: unexpected shape");
-    const int R = INVARIANT_ROWS;
+    CHECK(!trans_a && K <= x->max_k && N <= x->max_n && x->rows <= INVARIANT_ROWS_MAX,
+          "invariant gemm: unexpected shape");
+    const int R = x->rows;
     int full = M / R * R, m = M - full;
     for (int r0 = 0; r0 < full; r0 += R)
         in->ops->gemm(in->ctx, false, trans_b, R, N, K, alpha, A + (size_t)r0 * lda, lda, B, ldb,
@@ -99,9 +100,10 @@ struct invariant_backend *invariant_backend_create(const struct backend *inner,
                                                    const struct model_shape *s) {
     struct invariant_backend *x = xcalloc(1, sizeof *x);
     x->inner = inner;
+    x->rows = INVARIANT_ROWS_DECODE;
     dims(s, &x->max_k, &x->max_n);
-    x->a_pad = xcalloc((size_t)INVARIANT_ROWS * x->max_k, sizeof(float));
-    x->c_pad = xcalloc((size_t)INVARIANT_ROWS * x->max_n, sizeof(float));
+    x->a_pad = xcalloc((size_t)INVARIANT_ROWS_MAX * x->max_k, sizeof(float));
+    x->c_pad = xcalloc((size_t)INVARIANT_ROWS_MAX * x->max_n, sizeof(float));
     x->be = (struct backend){.ops = &inv_ops, .ctx = x, .n_threads = inner->n_threads};
     return x;
 }
