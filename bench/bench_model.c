@@ -199,6 +199,7 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
 }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0); // rows appear as they are measured
     const char *list = "tiny,small", *py = "python3";
     int steps = 3, threads = 0, decode = 0;
     for (int i = 1; i < argc; i++) {

@@ -35,12 +35,18 @@ static const char usage[] =
 
 // Flags that are config keys: --flag VALUE -> --set key=VALUE.
 static const char *const flag_keys[][2] = {
-    {"--temperature", "rollout.temperature"}, {"--top-p", "rollout.top_p"},
-    {"--top-k", "rollout.top_k"},             {"--max-new-tokens", "rollout.max_new_tokens"},
-    {"--seed", "run.seed"},                   {"--chat-template", "tokenizer.chat_template"},
-    {"--system-prompt", "tokenizer.system_prompt"}, {"--question-key", "data.question_key"},
-    {"--answer-key", "data.answer_key"},      {"--answer-format", "data.answer_format"},
-    {"--threads", "run.threads"},             {"--model", "model.path"},
+    {"--temperature", "rollout.temperature"},
+    {"--top-p", "rollout.top_p"},
+    {"--top-k", "rollout.top_k"},
+    {"--max-new-tokens", "rollout.max_new_tokens"},
+    {"--seed", "run.seed"},
+    {"--chat-template", "tokenizer.chat_template"},
+    {"--system-prompt", "tokenizer.system_prompt"},
+    {"--question-key", "data.question_key"},
+    {"--answer-key", "data.answer_key"},
+    {"--answer-format", "data.answer_format"},
+    {"--threads", "run.threads"},
+    {"--model", "model.path"},
     {"--data", "data.eval_path"},
 };
 
@@ -67,7 +73,8 @@ static int parse(int argc, char **argv, struct eval_args *a, struct err *e) {
         const char *v = argv[++i];
         if (!strcmp(f, "--k")) {
             a->k = atoi(v);
-            if (a->k < 1 || a->k > 4096) return err_user(e, "eval: --k '%s' must be in [1, 4096]", v);
+            if (a->k < 1 || a->k > 4096)
+                return err_user(e, "eval: --k '%s' must be in [1, 4096]", v);
         } else if (!strcmp(f, "--n")) {
             a->n = atoll(v);
             if (a->n < 1) return err_user(e, "eval: --n '%s' must be positive", v);
@@ -140,7 +147,8 @@ int cmd_eval(int argc, char **argv, struct err *e) {
     TRY_FAIL(rc, model_load_path(cfg.model.path, be, NULL, &m, e));
     TRY_FAIL(rc, trainer_open_tokenizer(&cfg, &tok, &chat, e));
     TRY_FAIL(rc, trainer_open_dataset(&cfg, cfg.data.eval_path, &d, e));
-    TRY_FAIL(rc, prompt_set_build(d, cfg.data.eval_path, tok, chat, cfg.data.max_prompt_tokens, &p, e));
+    TRY_FAIL(rc,
+             prompt_set_build(d, cfg.data.eval_path, tok, chat, cfg.data.max_prompt_tokens, &p, e));
     struct rollout_cfg rcfg;
     rollout_cfg_from_config(&rcfg, &cfg.rollout);
     TRY_FAIL(rc, rollout_engine_create(m, tok, chat, &rcfg, NULL, &eng, e));
@@ -149,7 +157,8 @@ int cmd_eval(int argc, char **argv, struct err *e) {
         rc = err_user(e, "%s: cannot write", a.out_path);
         goto fail;
     }
-    struct eval_opts o = {.k = a.k, .max_problems = a.n, .batch_queries = 64, .seed = (uint64_t)cfg.run.seed};
+    struct eval_opts o = {
+        .k = a.k, .max_problems = a.n, .batch_queries = 64, .seed = (uint64_t)cfg.run.seed};
     struct eval_result res;
     TRY_FAIL(rc, eval_run(eng, tok, d, p, v, &o, out, &res, e));
     eval_result_print_json(&res, a.k, stdout);

@@ -9,15 +9,18 @@
 #include "model/logprobs.h"
 
 static const char usage[] =
-    "usage: grpo logprobs --model DIR|CKPT.h5 [--threads N] < IN.jsonl > OUT.jsonl\n"
+    "usage: grpo logprobs --model DIR|CKPT.h5 [--temperature T] [--threads N] < IN.jsonl > "
+    "OUT.jsonl\n"
     "\n"
     "Reads one JSON object {\"ids\": [...]} per line and writes {\"logprobs\": [...],\n"
     "\"entropy\": [...]} per line: logprobs[i] = log p(ids[i+1] | ids[0..i]) and entropy[i]\n"
     "the entropy (nats) of that next-token distribution, both one shorter than ids.\n"
     "\n"
-    "  --model PATH   a Hugging Face directory (config.json + *.safetensors) or a grpo\n"
-    "                 checkpoint (.h5)\n"
-    "  --threads N    CPU threads (default: OMP_NUM_THREADS, else all cores)\n";
+    "  --model PATH       a Hugging Face directory (config.json + *.safetensors) or a grpo\n"
+    "                     checkpoint (.h5)\n"
+    "  --temperature T    log-probabilities of softmax(logits / T), as a sampler at\n"
+    "                     temperature T draws them (default 1)\n"
+    "  --threads N        CPU threads (default: OMP_NUM_THREADS, else all cores)\n";
 
 int cmd_logprobs(int argc, char **argv, struct err *e) {
     if (cli_wants_help(argc, argv)) {
@@ -26,10 +29,17 @@ int cmd_logprobs(int argc, char **argv, struct err *e) {
     }
     const char *model_path = NULL;
     int n_threads = 0;
+    float temperature = 1.0f;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model_path = argv[++i];
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--temperature") && i + 1 < argc) {
+            char *end;
+            temperature = strtof(argv[++i], &end);
+            if (*end || !(temperature > 0))
+                return err_user(e, "logprobs: --temperature '%s' must be a positive number",
+                                argv[i]);
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             n_threads = atoi(argv[++i]);
         else
             return err_user(e, "logprobs: unexpected argument '%s' (see 'grpo logprobs --help')",
@@ -41,7 +51,7 @@ int cmd_logprobs(int argc, char **argv, struct err *e) {
     int rc = 0;
     TRY_FAIL(rc, backend_cpu_create(n_threads, &be, e));
     TRY_FAIL(rc, model_load_path(model_path, be, NULL, &m, e));
-    rc = model_logprobs_jsonl(m, stdin, "stdin", stdout, e);
+    rc = model_logprobs_jsonl(m, temperature, stdin, "stdin", stdout, e);
 fail:
     model_destroy(&m);
     backend_cpu_destroy(&be);

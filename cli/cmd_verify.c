@@ -54,7 +54,7 @@ static int verify_line(struct reward_verifier *v, const struct reward_verifier_o
     cJSON *in = cJSON_Parse(line);
     if (!in || !cJSON_IsObject(in)) {
         cJSON_Delete(in);
-        return err_user(e, "stdin:%ld: not a JSON object", line_no);
+        return err_user(e, "<stdin>:%ld: not a JSON object", line_no);
     }
     int rc = 0;
     const cJSON *resp = cJSON_GetObjectItemCaseSensitive(in, "response");
@@ -64,7 +64,7 @@ static int verify_line(struct reward_verifier *v, const struct reward_verifier_o
     const char *gold_s = NULL;
     struct reward_extract_opts ex = o->extract;
     if (!cJSON_IsString(resp)) {
-        rc = err_user(e, "stdin:%ld: key 'response' missing or not a string", line_no);
+        rc = err_user(e, "<stdin>:%ld: key 'response' missing or not a string", line_no);
         goto fail;
     }
     if (cJSON_IsString(gold)) {
@@ -73,13 +73,13 @@ static int verify_line(struct reward_verifier *v, const struct reward_verifier_o
         snprintf(num, sizeof num, "%.17g", gold->valuedouble);
         gold_s = num;
     } else {
-        rc = err_user(e, "stdin:%ld: key 'gold' missing or not a string or number", line_no);
+        rc = err_user(e, "<stdin>:%ld: key 'gold' missing or not a string or number", line_no);
         goto fail;
     }
     if (mode) {
         enum reward_mode m;
         if (!cJSON_IsString(mode) || !reward_mode_parse(mode->valuestring, &m)) {
-            rc = err_user(e, "stdin:%ld: key 'mode' must be \"boxed\" or \"gsm8k\"", line_no);
+            rc = err_user(e, "<stdin>:%ld: key 'mode' must be \"boxed\" or \"gsm8k\"", line_no);
             goto fail;
         }
         reward_extract_opts_default(&ex, m);
@@ -96,7 +96,7 @@ static int verify_line(struct reward_verifier *v, const struct reward_verifier_o
     char *text = cJSON_PrintUnformatted(out);
     if (!text) {
         cJSON_Delete(out);
-        rc = err_internal(e, "stdin:%ld: cannot format the output line", line_no);
+        rc = err_internal(e, "<stdin>:%ld: cannot format the output line", line_no);
         goto fail;
     }
     fputs(text, stdout);
@@ -127,7 +127,7 @@ int cmd_verify(int argc, char **argv, struct err *e) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
         if (n == 0) continue;
         if (strlen(line) != (size_t)n) {
-            rc = err_user(e, "stdin:%ld: NUL byte in line", line_no);
+            rc = err_user(e, "<stdin>:%ld: NUL byte in line", line_no);
             break;
         }
         if ((rc = verify_line(v, &o, line, line_no, e)) < 0) break;

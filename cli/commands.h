@@ -21,6 +21,7 @@ int cmd_tokenize(int argc, char **argv, struct err *e);
 int cmd_data(int argc, char **argv, struct err *e);
 int cmd_generate(int argc, char **argv, struct err *e);
 int cmd_eval(int argc, char **argv, struct err *e);
+int cmd_plot(int argc, char **argv, struct err *e);
 
 // Shared argument helpers for the subcommands.
 

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"generate", "sample responses with the rollout engine (JSON lines)", cmd_generate},
     {"inspect", "list what a checkpoint holds", cmd_inspect},
     {"data", "data set tools (synth-arith: synthetic arithmetic problems)", cmd_data},
+    {"plot", "draw a run's metrics as an SVG", cmd_plot},
     {0},
 };
 

@@ -46,7 +46,7 @@ void safetensors_close(struct st_file **pf) {
     struct st_file *f = *pf;
     for (int i = 0; i < f->n_tensors; i++) free(f->tensors[i].name);
     free(f->tensors);
-    if (f->map) munmap(f->map, f->map_bytes);
+    if (f->map && f->is_mapped) munmap(f->map, f->map_bytes);
     free(f->path);
     free(f);
     *pf = NULL;
@@ -94,10 +94,48 @@ static int parse_tensor(struct st_file *f, const cJSON *it, size_t data_bytes, s
     return 0;
 }
 
+// Parses the header of f->map (f->map_bytes >= 8) into f->tensors.
+static int parse_header(struct st_file *f, struct err *e) {
+    const char *path = f->path;
+    int rc = 0;
+    cJSON *hdr = NULL;
+    uint64_t hlen = 0;
+    const unsigned char *u = f->map;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | u[i];
+    if (hlen > ST_HEADER_MAX || hlen > f->map_bytes - 8)
+        return err_user(e, "%s: header length %llu exceeds the file (truncated or not safetensors)",
+                        path, (unsigned long long)hlen);
+    hdr = cJSON_ParseWithLength((const char *)u + 8, (size_t)hlen);
+    if (!cJSON_IsObject(hdr)) {
+        rc = err_user(e, "%s: header is not a JSON object", path);
+        goto fail;
+    }
+    size_t data_bytes = f->map_bytes - 8 - (size_t)hlen;
+    int cap = cJSON_GetArraySize(hdr);
+    f->tensors = xcalloc((size_t)cap + 1, sizeof *f->tensors);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, hdr) {
+        if (!it->string) continue;
+        if (!strcmp(it->string, "__metadata__")) continue;
+        if (!cJSON_IsObject(it)) {
+            rc = err_user(e, "%s: header entry '%s' is not an object", path, it->string);
+            goto fail;
+        }
+        for (int i = 0; i < f->n_tensors; i++)
+            if (!strcmp(f->tensors[i].name, it->string)) {
+                rc = err_user(e, "%s: tensor '%s' appears twice", path, it->string);
+                goto fail;
+            }
+        TRY_FAIL(rc, parse_tensor(f, it, data_bytes, &f->tensors[f->n_tensors++], e));
+    }
+fail:
+    cJSON_Delete(hdr);
+    return rc;
+}
+
 int safetensors_open(const char *path, struct st_file **out, struct err *e) {
     *out = NULL;
     int rc = 0;
-    cJSON *hdr = NULL;
     struct st_file *f = xcalloc(1, sizeof *f);
     f->path = xstrdup(path);
     int fd = open(path, O_RDONLY);
@@ -120,38 +158,32 @@ int safetensors_open(const char *path, struct st_file **out, struct err *e) {
         rc = err_user(e, "%s: cannot map: %s", path, strerror(errno));
         goto fail;
     }
-    uint64_t hlen = 0;
-    const unsigned char *u = f->map;
-    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | u[i];
-    if (hlen > ST_HEADER_MAX || hlen > f->map_bytes - 8) {
-        rc = err_user(e, "%s: header length %llu exceeds the file (truncated or not safetensors)",
-                      path, (unsigned long long)hlen);
-        goto fail;
-    }
-    hdr = cJSON_ParseWithLength((const char *)u + 8, (size_t)hlen);
-    if (!cJSON_IsObject(hdr)) {
-        rc = err_user(e, "%s: header is not a JSON object", path);
-        goto fail;
-    }
-    size_t data_bytes = f->map_bytes - 8 - (size_t)hlen;
-    int cap = cJSON_GetArraySize(hdr);
-    f->tensors = xcalloc((size_t)cap + 1, sizeof *f->tensors);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, hdr) {
-        if (!strcmp(it->string, "__metadata__")) continue;
-        if (!cJSON_IsObject(it)) {
-            rc = err_user(e, "%s: header entry '%s' is not an object", path, it->string);
-            goto fail;
-        }
-        TRY_FAIL(rc, parse_tensor(f, it, data_bytes, &f->tensors[f->n_tensors++], e));
-    }
-    cJSON_Delete(hdr);
+    f->is_mapped = true;
+    TRY_FAIL(rc, parse_header(f, e));
     *out = f;
     return 0;
 fail:
-    cJSON_Delete(hdr);
     safetensors_close(&f);
     return rc;
+}
+
+int safetensors_open_buffer(const void *buf, size_t n_bytes, const char *name, struct st_file **out,
+                            struct err *e) {
+    *out = NULL;
+    if (n_bytes < 8)
+        return err_user(e, "%s: not a safetensors file (shorter than its 8-byte header length)",
+                        name);
+    struct st_file *f = xcalloc(1, sizeof *f);
+    f->path = xstrdup(name);
+    f->map = (void *)buf;
+    f->map_bytes = n_bytes;
+    int rc = parse_header(f, e);
+    if (rc < 0) {
+        safetensors_close(&f);
+        return rc;
+    }
+    *out = f;
+    return 0;
 }
 
 const struct st_tensor *safetensors_find(const struct st_file *f, const char *name) {

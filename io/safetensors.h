@@ -4,6 +4,7 @@
 // then the data; offsets are relative to the end of the header.
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ struct st_file {
     char *path;
     void *map;
     size_t map_bytes;
+    bool is_mapped; // map is ours (mmap), not a borrowed buffer
     int n_tensors;
     struct st_tensor *tensors;
 };
@@ -36,6 +38,9 @@ struct st_file {
 // sizes matching shapes, no overlaps. Errors name the file and the tensor.
 int safetensors_open(const char *path, struct st_file **out, struct err *e);
 void safetensors_close(struct st_file **f);
+// The same over a caller's buffer (borrowed, must outlive the st_file); name is for errors.
+int safetensors_open_buffer(const void *buf, size_t n_bytes, const char *name, struct st_file **out,
+                            struct err *e);
 const struct st_tensor *safetensors_find(const struct st_file *f, const char *name);
 
 // Converts t into out (n floats, n must equal t->n_elems); F32, BF16, F16 only.

@@ -27,7 +27,7 @@ static void *carve(struct carve *c, size_t n_elems, size_t elem_size) {
 #define CF(c, n) ((float *)carve((c), (n), sizeof(float)))
 
 static int lm_chunk_of(const struct model_shape *s, const struct model_acts_cfg *cfg) {
-    int ch = cfg->lm_chunk > 0 ? cfg->lm_chunk : (int)((8u << 20) / sizeof(float) / (size_t)s->V);
+    int ch = cfg->lm_chunk > 0 ? cfg->lm_chunk : (int)((32u << 20) / sizeof(float) / (size_t)s->V);
     if (ch < 1) ch = 1;
     if (ch > cfg->n_tokens_max) ch = cfg->n_tokens_max;
     return ch;
@@ -229,6 +229,7 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
         op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0, a->lse_out + t0, a->logits,
                              a->targets + t0, n, s->V);
     }
+    a->has_last_logits = true;
     memcpy(entropy, a->ent_out, sizeof(float) * (size_t)N);
     return 0;
 }
@@ -291,17 +292,20 @@ int model_backward(struct model *m, struct model_acts *a, const float *d_logprob
     if (!m->grads) return err_internal(e, "model_backward without gradients (model_alloc_grads)");
     if (a->N <= 0 || a->cfg.is_inference) return err_internal(e, "model_backward without forward");
     int N = a->N, C = s->C;
-    // LM head, chunk by chunk: dlogits -> dhn (into dxn), dWlm.
-    for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
+    // LM head, chunk by chunk from the last one, whose logits forward left in the buffer (so a
+    // batch of one chunk computes its logits once): dlogits -> dhn (into dxn), dWlm.
+    int last = (N - 1) / a->lm_chunk * a->lm_chunk;
+    for (int t0 = last; t0 >= 0; t0 -= a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
         const float *hn = a->hn + (size_t)t0 * C;
-        lm_logits(m, a, hn, n);
+        if (!(t0 == last && a->has_last_logits)) lm_logits(m, a, hn, n);
         op->logsoftmax_backward(cx, a->logits, a->targets + t0, d_logprob ? d_logprob + t0 : NULL,
                                 d_entropy ? d_entropy + t0 : NULL, a->lse_out + t0, a->ent_out + t0,
                                 n, s->V);
         linear_backward_scaled(m, a->dxn + (size_t)t0 * C, G(m->lm_head), a->logits, hn,
                                P(m->lm_head), n, s->V, C, a->inv_temperature);
     }
+    a->has_last_logits = false; // overwritten by the gradient
     op->rmsnorm_backward(cx, a->dres, G(m->norm), a->dxn, resid_at(a, s, s->L), P(m->norm),
                          a->rstdf, N, C);
     for (int l = s->L - 1; l >= 0; l--) {

@@ -71,6 +71,14 @@ void model_shape_to_hf(const struct model_shape *s, struct hf_config *c) {
             snprintf(c->architecture, sizeof c->architecture, "%s", archs[i].arch);
 }
 
+// "[97, 32]"
+static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
 int model_read_safetensors(struct model *m, const char *dir, struct err *e) {
     struct st_dir *d = NULL;
     TRY(safetensors_dir_open(dir, &d, e));
@@ -85,11 +93,11 @@ int model_read_safetensors(struct model *m, const char *dir, struct err *e) {
         bool ok = st->ndim == t->ndim;
         for (int k = 0; ok && k < t->ndim; k++) ok = st->shape[k] == t->shape[k];
         if (!ok) {
-            rc =
-                err_user(e, "%s: tensor '%s' has shape %s[%lld%s%lld], config expects [%lld, %lld]",
-                         st->path, t->name, "", (long long)st->shape[0], st->ndim > 1 ? ", " : "",
-                         st->ndim > 1 ? (long long)st->shape[1] : 0LL, (long long)t->shape[0],
-                         (long long)t->shape[1]);
+            char got[128], want[128];
+            shape_str(got, sizeof got, st->ndim, st->shape);
+            shape_str(want, sizeof want, t->ndim, t->shape);
+            rc = err_user(e, "%s: tensor '%s' has shape %s, config expects %s", st->path, t->name,
+                          got, want);
             goto fail;
         }
         TRY_FAIL(rc, safetensors_read_f32(st, m->params + t->offset, t->n, e));

@@ -43,7 +43,8 @@ static void print_array(FILE *out, const float *x, int n) {
     fputc(']', out);
 }
 
-int model_logprobs_jsonl(struct model *m, FILE *in, const char *in_name, FILE *out, struct err *e) {
+int model_logprobs_jsonl(struct model *m, float temperature, FILE *in, const char *in_name,
+                         FILE *out, struct err *e) {
     int rc = 0, cap_ids = 0, cap_acts = 0;
     int32_t *ids = NULL, *tg = NULL;
     float *lp = NULL, *ent = NULL;
@@ -69,7 +70,7 @@ int model_logprobs_jsonl(struct model *m, FILE *in, const char *in_name, FILE *o
         if (n > cap_acts) { // grow the workspace to the longest line so far
             model_acts_destroy(m, &a);
             cap_acts = n;
-            struct model_acts_cfg cfg = {.n_tokens_max = n};
+            struct model_acts_cfg cfg = {.n_tokens_max = n, .temperature = temperature};
             TRY_FAIL(rc, model_acts_create(m, &cfg, &a, e));
             tg = xrealloc(tg, sizeof(int32_t) * (size_t)n);
             lp = xrealloc(lp, sizeof(float) * (size_t)n);

@@ -37,6 +37,7 @@ struct model_acts {
     float *logits;                                     // (lm_chunk, V)
     int lm_chunk;
     float inv_temperature; // 1 / cfg.temperature (1 when none)
+    bool has_last_logits;  // logits holds the last chunk of the last forward
 };
 
 // KV-cache attention arguments of one inference call (NULL for training).

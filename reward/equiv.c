@@ -3,6 +3,7 @@
 // compared by value; constants with rel_tol (exactly, 1e-9, when the gold is
 // an integer), expressions with variables at random points, all positive,
 // then also at negative points where both sides are real.
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 // A gold that is an integer must be matched exactly; 1e-9 only absorbs the
 // rounding of evaluating an exact expression (\sqrt{16}, 2^{10}) in doubles.
 #define EXACT_REL_TOL 1e-9
-// Differences below this are rounding, whatever the scale (sin(\pi) vs 0).
+// Against an exact zero, values below this are rounding (sin(\pi) vs 0).
 #define ABS_TOL 1e-12
 // Ranges of the random evaluation points: away from 0 and 1's special values
 // scaled enough to separate x^2 from x^3, small enough not to overflow.
@@ -72,14 +73,21 @@ void reward_equiv_destroy(struct reward_equiv **q) {
     *q = NULL;
 }
 
-static bool is_finite_c(double complex z) { return isfinite(creal(z)) && isfinite(cimag(z)); }
-
-static bool is_close(double complex a, double complex b, double tol) {
-    double d = cabs(a - b);
-    return d <= tol * fmax(cabs(a), cabs(b)) || d <= ABS_TOL;
+static bool is_finite_c(double complex z) {
+    return isfinite(creal(z)) && isfinite(cimag(z));
 }
 
-static bool is_real_c(double complex z) { return fabs(cimag(z)) <= 1e-12 * fmax(1, cabs(z)); }
+// Relative closeness; against an exact 0 (sin(pi) vs 0) the other side must
+// be below ABS_TOL. No absolute floor otherwise: 2.88e-19 is not 1.3e-27.
+static bool is_close(double complex a, double complex b, double tol) {
+    double d = cabs(a - b);
+    if (a == 0 || b == 0) return d <= ABS_TOL;
+    return d <= tol * fmax(cabs(a), cabs(b));
+}
+
+static bool is_real_c(double complex z) {
+    return fabs(cimag(z)) <= 1e-12 * fmax(1, cabs(z));
+}
 
 static int cmp_constants(struct reward_equiv *q, int ra, int rg, bool pct) {
     double complex a = expr_eval(&q->pool, ra, NULL, pct);
@@ -120,7 +128,7 @@ static int cmp_at_points(struct reward_equiv *q, int a1, int a2, int g1, int g2,
         double complex g = expr_eval(&q->pool, g1, vars, pct);
         if (a2 >= 0) a -= expr_eval(&q->pool, a2, vars, pct);
         if (g2 >= 0) g -= expr_eval(&q->pool, g2, vars, pct);
-        if (!is_finite_c(a) || !is_finite_c(g)) continue;  // a pole: draw another point
+        if (!is_finite_c(a) || !is_finite_c(g)) continue; // a pole: draw another point
         if (is_ratio) {
             if (cabs(g) <= ABS_TOL || cabs(a) <= ABS_TOL) {
                 if ((cabs(g) <= ABS_TOL) != (cabs(a) <= ABS_TOL)) return CMP_DIFFERENT;
@@ -151,7 +159,7 @@ static int cmp_at_points(struct reward_equiv *q, int a1, int a2, int g1, int g2,
 static int cmp_expr(struct reward_equiv *q, int ra, int rg) {
     uint32_t mask = expr_var_mask(&q->pool, ra) | expr_var_mask(&q->pool, rg);
     bool has_pct = expr_has_percent(&q->pool, ra) || expr_has_percent(&q->pool, rg);
-    for (int pass = 0; pass < 1 + has_pct; pass++) {  // pass 1: 50% may equal 50 (Qwen)
+    for (int pass = 0; pass < 1 + has_pct; pass++) { // pass 1: 50% may equal 50 (Qwen)
         int r = mask ? cmp_at_points(q, ra, -1, rg, -1, mask, pass, false)
                      : cmp_constants(q, ra, rg, pass);
         if (r != CMP_DIFFERENT || pass == has_pct) return r;
@@ -171,13 +179,15 @@ static int child(const struct reward_equiv *q, int k, int n) {
     return c;
 }
 
-// "x = 5" stands for 5 when the left side is a bare name: x, y_1, f(x).
+// "x = 5" stands for 5 when the left side is a bare name: x, y_1, f(x) (not
+// "2x = 4").
 static bool is_short_lhs(const struct reward_equiv *q, int k) {
     const struct item *it = &q->items[k];
-    if (it->len <= 2) return true;
+    if (it->len <= 2 && isalpha((unsigned char)it->text[0])) return true; // x, y', f1
     if (it->kind == IT_EXPR && q->pool.nodes[it->root].kind == EN_VAR) return true;
-    return it->len >= 4 && it->len <= 8 && ((it->text[0] | 32) >= 'a' && (it->text[0] | 32) <= 'z') &&
-           it->text[1] == '(' && it->text[it->len - 1] == ')';
+    return it->len >= 4 && it->len <= 8 &&
+           ((it->text[0] | 32) >= 'a' && (it->text[0] | 32) <= 'z') && it->text[1] == '(' &&
+           it->text[it->len - 1] == ')';
 }
 
 static int cmp_ordered(struct reward_equiv *q, int ia, int ig) {
@@ -214,8 +224,7 @@ static int cmp_equations(struct reward_equiv *q, int ia, int ig) {
     for (int k = 0; k < 4; k++) mask |= expr_var_mask(&q->pool, it[k]->root);
     if (!mask) return CMP_DIFFERENT;
     // lhs_a - rhs_a = c (lhs_g - rhs_g): y = 2x + 1 is 2x - y + 1 = 0
-    int r = cmp_at_points(q, it[0]->root, it[1]->root, it[2]->root, it[3]->root, mask, false,
-                          true);
+    int r = cmp_at_points(q, it[0]->root, it[1]->root, it[2]->root, it[3]->root, mask, false, true);
     return r == CMP_EQUAL ? CMP_EQUAL : CMP_DIFFERENT;
 }
 
@@ -244,12 +253,15 @@ static int cmp_items(struct reward_equiv *q, int ia, int ig) {
     case IT_TUPLE:
         if (a->open != g->open || a->close != g->close) return CMP_DIFFERENT;
         return cmp_ordered(q, ia, ig);
-    case IT_UNION: return cmp_unordered(q, ia, ig);
+    case IT_UNION:
+        return cmp_unordered(q, ia, ig);
     case IT_MATRIX:
         if (a->n_rows != g->n_rows || a->n_cols != g->n_cols) return CMP_DIFFERENT;
         return cmp_ordered(q, ia, ig);
-    case IT_EQ: return cmp_equations(q, ia, ig);
-    default: return text_equal(a, g) ? CMP_EQUAL : CMP_DIFFERENT;
+    case IT_EQ:
+        return cmp_equations(q, ia, ig);
+    default:
+        return text_equal(a, g) ? CMP_EQUAL : CMP_DIFFERENT;
     }
 }
 
@@ -307,7 +319,8 @@ enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer,
     }
     char gold_letter, answer_letter;
     size_t first = 0;
-    while (first < ng && (g[first] == '(' || g[first] == ' ' || g[first] == NORM_TEXT_OPEN)) first++;
+    while (first < ng && (g[first] == '(' || g[first] == ' ' || g[first] == NORM_TEXT_OPEN))
+        first++;
     if (norm_choice_letter(g, ng, &gold_letter) && first < ng && g[first] == gold_letter) {
         bool is_equal = norm_choice_letter(a, na, &answer_letter) && answer_letter == gold_letter;
         *reason = is_equal ? "equal choice" : "different choice";

@@ -17,12 +17,12 @@
 #include "core/err.h"
 
 struct reward_equiv_opts {
-    double rel_tol;           // relative tolerance for non-integer values (1e-4)
-    uint64_t seed;            // seed of the random evaluation points (0)
-    int n_points;             // random points that must agree (6)
-    int max_nodes;            // expression nodes per check, answer and gold together (4096)
-    int max_depth;            // nesting depth of expressions and structures (128)
-    size_t max_answer_bytes;  // longer answers or golds are refused (4096)
+    double rel_tol;          // relative tolerance for non-integer values (1e-4)
+    uint64_t seed;           // seed of the random evaluation points (0)
+    int n_points;            // random points that must agree (6)
+    int max_nodes;           // expression nodes per check, answer and gold together (4096)
+    int max_depth;           // nesting depth of expressions and structures (128)
+    size_t max_answer_bytes; // longer answers or golds are refused (4096)
 };
 
 void reward_equiv_opts_default(struct reward_equiv_opts *o);
@@ -30,7 +30,7 @@ void reward_equiv_opts_default(struct reward_equiv_opts *o);
 enum reward_equiv_result {
     REWARD_EQUIV_DIFFERENT = 0,
     REWARD_EQUIV_EQUAL = 1,
-    REWARD_EQUIV_BUDGET = 2,  // not decided within the bounds: counts as wrong
+    REWARD_EQUIV_BUDGET = 2, // not decided within the bounds: counts as wrong
 };
 
 struct reward_equiv;

@@ -10,41 +10,41 @@
 #include "reward/expr_internal.h"
 
 enum item_kind {
-    IT_EXPR,    // root: an expression
-    IT_TEXT,    // words or notation we do not evaluate; compared as text
-    IT_LIST,    // a, b, c at top level: unordered answers
-    IT_SET,     // \{a, b\}: unordered
-    IT_TUPLE,   // (a, b), [a, b), <a, b>: ordered, brackets kept (intervals too)
-    IT_UNION,   // I \cup J: unordered
-    IT_MATRIX,  // n_rows x n_cols children, row-major
-    IT_EQ,      // lhs = rhs: two children
+    IT_EXPR,   // root: an expression
+    IT_TEXT,   // words or notation we do not evaluate; compared as text
+    IT_LIST,   // a, b, c at top level: unordered answers
+    IT_SET,    // \{a, b\}: unordered
+    IT_TUPLE,  // (a, b), [a, b), <a, b>: ordered, brackets kept (intervals too)
+    IT_UNION,  // I \cup J: unordered
+    IT_MATRIX, // n_rows x n_cols children, row-major
+    IT_EQ,     // lhs = rhs: two children
 };
 
 struct item {
     int kind;
-    char open, close;  // IT_TUPLE brackets
-    int root;          // IT_EXPR
-    int first;         // first child (items are linked by next)
-    int next;          // next sibling, -1 at the end
+    char open, close; // IT_TUPLE brackets
+    int root;         // IT_EXPR
+    int first;        // first child (items are linked by next)
+    int next;         // next sibling, -1 at the end
     int n_children;
-    int n_rows, n_cols;  // IT_MATRIX
-    const char *text;    // the item's normalised text
+    int n_rows, n_cols; // IT_MATRIX
+    const char *text;   // the item's normalised text
     size_t len;
 };
 
-#define EQUIV_MAX_ITEMS 1024
+#define EQUIV_MAX_ITEMS    1024
 #define EQUIV_MAX_CHILDREN 64   // unordered matching is quadratic in this
-#define EQUIV_MAX_COMPARES 4096  // item comparisons per check
+#define EQUIV_MAX_COMPARES 4096 // item comparisons per check
 
 struct reward_equiv {
     struct reward_equiv_opts o;
     struct expr_pool pool;
     struct item *items;
     int n_items;
-    char *arena;  // normalised answers and rewritten copies (\pm expansion)
+    char *arena; // normalised answers and rewritten copies (\pm expansion)
     size_t arena_used, arena_cap;
     int n_compares;
-    bool is_over_budget;  // set by any bound hit during this check
+    bool is_over_budget; // set by any bound hit during this check
 };
 
 // Parse s[0..n) (normalised) into an item tree; returns the root item index,

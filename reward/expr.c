@@ -1,4 +1,4 @@
-// Expression parser and evaluator of the verifier. Input is an answer already
+// Expression parser of the verifier (evaluation: reward/expr_eval.c). Input is an answer already
 // normalised by reward/normalize.c (math delimiters, \left/\right, spacing and
 // \text{} removed; \cdot, \times as '*'; \div as '/'). Grammar, loosest first:
 //   expr := term (('+'|'-') term)*        term := unary (('*'|'/'|juxtaposition) unary)*
@@ -18,9 +18,9 @@ struct parser {
     struct expr_pool *p;
     const char *s;
     size_t n, i;
-    int depth;      // recursion depth of the parser itself
-    int status;     // first error, EXPR_OK while none
-    int abs_depth;  // inside |...|: a '|' closes instead of opening
+    int depth;     // recursion depth of the parser itself
+    int status;    // first error, EXPR_OK while none
+    int abs_depth; // inside |...|: a '|' closes instead of opening
 };
 
 void expr_pool_reset(struct expr_pool *p) {
@@ -52,7 +52,9 @@ static int num_node(struct parser *ps, double v) {
     return k;
 }
 
-static int peek(const struct parser *ps) { return ps->i < ps->n ? (unsigned char)ps->s[ps->i] : 0; }
+static int peek(const struct parser *ps) {
+    return ps->i < ps->n ? (unsigned char)ps->s[ps->i] : 0;
+}
 static int peek_at(const struct parser *ps, size_t k) {
     return ps->i + k < ps->n ? (unsigned char)ps->s[ps->i + k] : 0;
 }
@@ -78,22 +80,25 @@ static bool is_cmd(const struct parser *ps, const char *name) {
     return len == strlen(name) && memcmp(ps->s + ps->i + 1, name, len) == 0;
 }
 
-struct named { const char *name; int func; };
+struct named {
+    const char *name;
+    int func;
+};
 
 // Functions, with backslash or written plainly.
 static const struct named funcs[] = {
-    {"sin", EF_SIN},     {"cos", EF_COS},     {"tan", EF_TAN},       {"cot", EF_COT},
-    {"sec", EF_SEC},     {"csc", EF_CSC},     {"arcsin", EF_ASIN},   {"arccos", EF_ACOS},
-    {"arctan", EF_ATAN}, {"sinh", EF_SINH},   {"cosh", EF_COSH},     {"tanh", EF_TANH},
-    {"ln", EF_LN},       {"log", EF_LOG10},   {"exp", EF_EXP},       {"sqrt", EF_SQRT},
-    {"tg", EF_TAN},      {"ctg", EF_COT},     {"lg", EF_LOG10},      {NULL, 0},
+    {"sin", EF_SIN},     {"cos", EF_COS},   {"tan", EF_TAN},     {"cot", EF_COT},
+    {"sec", EF_SEC},     {"csc", EF_CSC},   {"arcsin", EF_ASIN}, {"arccos", EF_ACOS},
+    {"arctan", EF_ATAN}, {"sinh", EF_SINH}, {"cosh", EF_COSH},   {"tanh", EF_TANH},
+    {"ln", EF_LN},       {"log", EF_LOG10}, {"exp", EF_EXP},     {"sqrt", EF_SQRT},
+    {"tg", EF_TAN},      {"ctg", EF_COT},   {"lg", EF_LOG10},    {NULL, 0},
 };
 
 static const char *const greek[] = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
-    "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
-    "Sigma", "Phi", "Psi", "Omega", NULL,
+    "alpha",    "beta",    "gamma", "delta",  "epsilon", "varepsilon", "zeta",  "eta",   "theta",
+    "vartheta", "iota",    "kappa", "lambda", "mu",      "nu",         "xi",    "rho",   "sigma",
+    "tau",      "upsilon", "phi",   "varphi", "chi",     "psi",        "omega", "Gamma", "Delta",
+    "Theta",    "Lambda",  "Xi",    "Sigma",  "Phi",     "Psi",        "Omega", NULL,
 };
 
 static int lookup_func(const char *s, size_t len) {
@@ -127,6 +132,7 @@ static int parse_expr(struct parser *ps);
 static int parse_unary(struct parser *ps);
 static int parse_power(struct parser *ps);
 static int parse_atom(struct parser *ps);
+static bool read_name_suffix(struct parser *ps, char *name, size_t *len);
 
 static bool enter(struct parser *ps) {
     if (++ps->depth > ps->p->max_depth) {
@@ -159,6 +165,8 @@ static int parse_number(struct parser *ps, bool *is_integer) {
         *is_integer = false;
         ps->i++;
         while (isdigit(peek(ps))) ps->i++;
+    } else if (peek(ps) == '.' && !isalnum(peek_at(ps, 1)) && peek_at(ps, 1) != '.') {
+        ps->i++; // "1./3": a number written with its decimal point
     }
     int c = peek(ps);
     if (c == 'e' || c == 'E') {
@@ -222,13 +230,14 @@ static int parse_sup(struct parser *ps) {
 // Does an atom (implicit multiplication's right factor) start at i?
 static bool starts_atom(const struct parser *ps) {
     int c = peek(ps);
-    if (isalnum(c) || c == '(' || c == '{' || c == '.') return c != '.' || isdigit(peek_at(ps, 1));
+    if (isalnum(c) || c == '(' || c == '[' || c == '{' || c == '.')
+        return c != '.' || isdigit(peek_at(ps, 1));
     if (c == '|') return ps->abs_depth == 0;
     if (c != '\\') return false;
     size_t len = cmd_len(ps);
     const char *name = ps->s + ps->i + 1;
-    static const char *const atoms[] = {"frac", "sqrt", "pi", "infty", "binom", "dbinom",
-                                        "tbinom", "lvert", "vert", NULL};
+    static const char *const atoms[] = {"frac",   "sqrt",  "pi",   "infty",  "binom", "dbinom",
+                                        "tbinom", "lvert", "vert", "lfloor", "lceil", NULL};
     for (const char *const *a = atoms; *a; a++)
         if (strlen(*a) == len && memcmp(*a, name, len) == 0) return true;
     return lookup_func(name, len) >= 0 || is_greek(name, len);
@@ -249,7 +258,7 @@ static int parse_function(struct parser *ps, int func) {
         const struct enode *pw = &ps->p->nodes[power];
         bool is_minus_one = pw->kind == EN_NEG && ps->p->nodes[pw->a].kind == EN_NUM &&
                             ps->p->nodes[pw->a].num == 1;
-        if (is_minus_one && func <= EF_TAN) {  // sin^{-1} is arcsin
+        if (is_minus_one && func <= EF_TAN) { // sin^{-1} is arcsin
             func = func == EF_SIN ? EF_ASIN : func == EF_COS ? EF_ACOS : EF_ATAN;
             power = -1;
         }
@@ -266,7 +275,7 @@ static int parse_function(struct parser *ps, int func) {
         arg = parse_group(ps, ')');
     } else if (peek(ps) == '{') {
         arg = parse_group(ps, '}');
-    } else {  // \sin 2x: the product of the following factors, up to the next function
+    } else { // \sin 2x: the product of the following factors, up to the next function
         arg = parse_power(ps);
         for (skip_ws(ps); arg >= 0 && starts_atom(ps) && !starts_function(ps); skip_ws(ps))
             arg = node(ps, EN_MUL, arg, parse_power(ps));
@@ -304,7 +313,7 @@ static bool simple_frac_follows(const struct parser *ps) {
 static int parse_command(struct parser *ps) {
     size_t len = cmd_len(ps);
     const char *name = ps->s + ps->i + 1;
-    if (len == 0) return fail(ps, EXPR_SYNTAX);  // \{ \\ \, ...: not arithmetic
+    if (len == 0) return fail(ps, EXPR_SYNTAX); // \{ \\ \, ...: not arithmetic
     ps->i += 1 + len;
     if (len == 4 && memcmp(name, "frac", 4) == 0) {
         int a = parse_arg(ps);
@@ -341,8 +350,77 @@ static int parse_command(struct parser *ps) {
     }
     int func = lookup_func(name, len);
     if (func >= 0) return parse_function(ps, func);
-    if (is_greek(name, len)) return var_node(ps, name, len);
+    if (is_greek(name, len)) {
+        char var[EXPR_VAR_NAME_MAX];
+        if (len >= EXPR_VAR_NAME_MAX) return fail(ps, EXPR_SYNTAX);
+        memcpy(var, name, len);
+        if (!read_name_suffix(ps, var, &len)) return fail(ps, EXPR_SYNTAX);
+        return var_node(ps, var, len);
+    }
+    bool is_floor = len == 6 && memcmp(name, "lfloor", 6) == 0;
+    if (is_floor || (len == 5 && memcmp(name, "lceil", 5) == 0)) {
+        int e = parse_expr(ps);
+        skip_ws(ps);
+        if (e < 0) return -1;
+        if (!is_cmd(ps, is_floor ? "rfloor" : "rceil")) return fail(ps, EXPR_SYNTAX);
+        ps->i += is_floor ? 7 : 6;
+        int f = node(ps, EN_FUNC, e, -1);
+        if (f >= 0) ps->p->nodes[f].func = is_floor ? EF_FLOOR : EF_CEIL;
+        return f;
+    }
     return fail(ps, EXPR_SYNTAX);
+}
+
+// The rest of a variable's name after its letter or Greek command: a
+// subscript (x_1, x_{12}, \rho_{0}) and primes (y', y^{\prime}), all part
+// of the name. Returns false on a malformed or too long name.
+static bool read_name_suffix(struct parser *ps, char *name, size_t *len) {
+    size_t n = *len;
+    if (peek(ps) == '_') {
+        ps->i++;
+        name[n++] = '_';
+        if (peek(ps) == '{') {
+            ps->i++;
+            while (ps->i < ps->n && peek(ps) != '}') {
+                int c = peek(ps);
+                if (c == '{' || n >= EXPR_VAR_NAME_MAX - 2) return false;
+                if (c != ' ' && c != '\x01' && c != '\x02') name[n++] = (char)c;
+                ps->i++;
+            }
+            if (peek(ps) != '}') return false;
+            ps->i++;
+        } else if (isalnum(peek(ps))) {
+            name[n++] = ps->s[ps->i++];
+        } else {
+            return false;
+        }
+    }
+    for (;;) {
+        if (peek(ps) == '\'' && n < EXPR_VAR_NAME_MAX - 1) {
+            name[n++] = ps->s[ps->i++];
+            continue;
+        }
+        // ^{\prime}, ^{\prime\prime}, ^\prime
+        struct parser t = *ps;
+        if (peek(&t) != '^') break;
+        t.i++;
+        skip_ws(&t);
+        bool is_braced = peek(&t) == '{';
+        if (is_braced) t.i++;
+        int n_primes = 0;
+        for (skip_ws(&t); is_cmd(&t, "prime"); skip_ws(&t)) {
+            t.i += 6;
+            n_primes++;
+            if (!is_braced) break;
+        }
+        if (n_primes == 0 || (is_braced && peek(&t) != '}')) break;
+        if (is_braced) t.i++;
+        if (n + (size_t)n_primes >= EXPR_VAR_NAME_MAX) return false;
+        while (n_primes-- > 0) name[n++] = '\'';
+        ps->i = t.i;
+    }
+    *len = n;
+    return true;
 }
 
 // A letter: a plain function name, a constant, or a one-letter variable with
@@ -365,30 +443,9 @@ static int parse_letters(struct parser *ps) {
     char name[EXPR_VAR_NAME_MAX];
     size_t len = 0;
     name[len++] = ps->s[ps->i++];
-    bool has_sub = false;
-    if (peek(ps) == '_') {  // x_1, x_{12}: the subscript is part of the name
-        has_sub = true;
-        ps->i++;
-        name[len++] = '_';
-        if (peek(ps) == '{') {
-            ps->i++;
-            while (ps->i < ps->n && peek(ps) != '}') {
-                int c = peek(ps);
-                if (c == '{' || len >= EXPR_VAR_NAME_MAX - 2) return fail(ps, EXPR_SYNTAX);
-                if (c != ' ') name[len++] = (char)c;
-                ps->i++;
-            }
-            if (peek(ps) != '}') return fail(ps, EXPR_SYNTAX);
-            ps->i++;
-        } else if (isalnum(peek(ps))) {
-            name[len++] = ps->s[ps->i++];
-        } else {
-            return fail(ps, EXPR_SYNTAX);
-        }
-    }
-    while (peek(ps) == '\'' && len < EXPR_VAR_NAME_MAX - 1) name[len++] = ps->s[ps->i++];
-    if (len == 1 && !has_sub && name[0] == 'e') return node(ps, EN_E, -1, -1);
-    if (len == 1 && !has_sub && name[0] == 'i') return node(ps, EN_I, -1, -1);
+    if (!read_name_suffix(ps, name, &len)) return fail(ps, EXPR_SYNTAX);
+    if (len == 1 && name[0] == 'e') return node(ps, EN_E, -1, -1);
+    if (len == 1 && name[0] == 'i') return node(ps, EN_I, -1, -1);
     return var_node(ps, name, len);
 }
 
@@ -407,6 +464,8 @@ static int parse_atom(struct parser *ps) {
         e = parse_group(ps, ')');
     } else if (c == '{') {
         e = parse_group(ps, '}');
+    } else if (c == '[') {
+        e = parse_group(ps, ']');
     } else if (c == '|' && ps->abs_depth == 0) {
         ps->i++;
         ps->abs_depth++;
@@ -519,153 +578,4 @@ int expr_parse(struct expr_pool *p, const char *s, size_t n, int *root) {
     if (ps.status != EXPR_OK) return ps.status;
     *root = e;
     return EXPR_OK;
-}
-
-// ---- evaluation ----
-
-static bool is_real(double complex z) { return cimag(z) == 0; }
-
-// -0 imaginary parts (from negating a real) would select the other side of a
-// branch cut in csqrt/clog/cpow: a real number is real.
-static double complex real_if_real(double complex z) { return cimag(z) == 0 ? CMPLX(creal(z), 0.0) : z; }
-
-static double complex eval_func(int func, double complex z) {
-    z = real_if_real(z);
-    double x = creal(z);
-    if (is_real(z)) {
-        switch (func) {
-        case EF_SIN: return sin(x);
-        case EF_COS: return cos(x);
-        case EF_TAN: return tan(x);
-        case EF_COT: return 1 / tan(x);
-        case EF_SEC: return 1 / cos(x);
-        case EF_CSC: return 1 / sin(x);
-        case EF_ATAN: return atan(x);
-        case EF_SINH: return sinh(x);
-        case EF_COSH: return cosh(x);
-        case EF_TANH: return tanh(x);
-        case EF_EXP: return exp(x);
-        default: break;
-        }
-        if (x > 0 && func == EF_LN) return log(x);
-        if (x > 0 && func == EF_LOG10) return log10(x);
-        if (x >= 0 && func == EF_SQRT) return sqrt(x);
-        if (fabs(x) <= 1 && func == EF_ASIN) return asin(x);
-        if (fabs(x) <= 1 && func == EF_ACOS) return acos(x);
-    }
-    switch (func) {
-    case EF_SIN: return csin(z);
-    case EF_COS: return ccos(z);
-    case EF_TAN: return ctan(z);
-    case EF_COT: return 1 / ctan(z);
-    case EF_SEC: return 1 / ccos(z);
-    case EF_CSC: return 1 / csin(z);
-    case EF_ASIN: return casin(z);
-    case EF_ACOS: return cacos(z);
-    case EF_ATAN: return catan(z);
-    case EF_SINH: return csinh(z);
-    case EF_COSH: return ccosh(z);
-    case EF_TANH: return ctanh(z);
-    case EF_LN: return z == 0 ? -INFINITY : clog(z);
-    case EF_LOG10: return z == 0 ? -INFINITY : clog(z) / log(10.0);
-    case EF_EXP: return cexp(z);
-    case EF_SQRT: return csqrt(z);
-    default: return NAN;
-    }
-}
-
-static double complex eval_pow(double complex b, double complex x) {
-    b = real_if_real(b);
-    x = real_if_real(x);
-    if (is_real(b) && is_real(x)) {
-        double rb = creal(b), rx = creal(x);
-        if (rb >= 0 || rx == floor(rx)) return pow(rb, rx);
-    }
-    if (b == 0) return creal(x) > 0 ? 0 : INFINITY;
-    return cpow(b, x);
-}
-
-static double complex eval_fact(double complex z) {
-    if (!is_real(z)) return NAN;
-    double x = creal(z);
-    if (x > 170) return INFINITY;  // 171! overflows a double
-    if (x == floor(x)) {
-        if (x < 0) return NAN;
-        double f = 1;
-        for (int k = 2; k <= (int)x; k++) f *= k;
-        return f;
-    }
-    return tgamma(x + 1);
-}
-
-static double complex eval_binom(double complex nz, double complex kz) {
-    if (!is_real(nz) || !is_real(kz)) return NAN;
-    double n = creal(nz), k = creal(kz);
-    if (n == floor(n) && k == floor(k) && n >= 0 && n < 1e9) {
-        if (k < 0 || k > n) return 0;
-        if (k > n - k) k = n - k;
-        double r = 1;
-        for (int j = 1; j <= (int)k && isfinite(r); j++) r = r * (n - k + j) / j;
-        return r;
-    }
-    return exp(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1));
-}
-
-static double complex eval_root(double complex idx, double complex x) {
-    if (is_real(idx) && is_real(x)) {
-        double n = creal(idx), v = creal(x);
-        if (v < 0 && n == floor(n) && fmod(n, 2) != 0) return -pow(-v, 1 / n);  // odd root
-        if (v >= 0) return pow(v, 1 / n);
-    }
-    return eval_pow(x, 1 / idx);
-}
-
-double complex expr_eval(const struct expr_pool *p, int k, const double complex *vars,
-                         bool percent_is_identity) {
-    const struct enode *e = &p->nodes[k];
-    switch (e->kind) {
-    case EN_NUM: return e->num;
-    case EN_VAR: return vars[e->a];
-    case EN_PI: return M_PI;
-    case EN_E: return M_E;
-    case EN_I: return I;
-    case EN_INF: return INFINITY;
-    case EN_NEG: return -expr_eval(p, e->a, vars, percent_is_identity);
-    case EN_FUNC: return eval_func(e->func, expr_eval(p, e->a, vars, percent_is_identity));
-    case EN_FACT: return eval_fact(expr_eval(p, e->a, vars, percent_is_identity));
-    case EN_ABS: return cabs(expr_eval(p, e->a, vars, percent_is_identity));
-    case EN_PERCENT: {
-        double complex a = expr_eval(p, e->a, vars, percent_is_identity);
-        return percent_is_identity ? a : a / 100;
-    }
-    default: break;
-    }
-    double complex a = expr_eval(p, e->a, vars, percent_is_identity);
-    double complex b = expr_eval(p, e->b, vars, percent_is_identity);
-    switch (e->kind) {
-    case EN_ADD: return a + b;
-    case EN_SUB: return a - b;
-    case EN_MUL: return a * b;
-    case EN_DIV: return b == 0 ? (a == 0 ? NAN : INFINITY) : a / b;
-    case EN_POW: return eval_pow(a, b);
-    case EN_ROOT: return eval_root(a, b);
-    case EN_LOGB: return eval_func(EF_LN, b) / eval_func(EF_LN, a);
-    case EN_BINOM: return eval_binom(a, b);
-    default: return NAN;
-    }
-}
-
-uint32_t expr_var_mask(const struct expr_pool *p, int k) {
-    const struct enode *e = &p->nodes[k];
-    if (e->kind == EN_VAR) return 1u << e->a;
-    if (e->kind < EN_ADD) return 0;
-    uint32_t m = e->a >= 0 ? expr_var_mask(p, e->a) : 0;
-    return e->b >= 0 ? m | expr_var_mask(p, e->b) : m;
-}
-
-bool expr_has_percent(const struct expr_pool *p, int k) {
-    const struct enode *e = &p->nodes[k];
-    if (e->kind == EN_PERCENT) return true;
-    if (e->kind < EN_ADD) return false;
-    return (e->a >= 0 && expr_has_percent(p, e->a)) || (e->b >= 0 && expr_has_percent(p, e->b));
 }

@@ -22,9 +22,12 @@ void reward_extract_opts_default(struct reward_extract_opts *o, enum reward_mode
 }
 
 bool reward_mode_parse(const char *name, enum reward_mode *mode) {
-    if (strcmp(name, "boxed") == 0) *mode = REWARD_MODE_BOXED;
-    else if (strcmp(name, "gsm8k") == 0) *mode = REWARD_MODE_GSM8K;
-    else return false;
+    if (strcmp(name, "boxed") == 0)
+        *mode = REWARD_MODE_BOXED;
+    else if (strcmp(name, "gsm8k") == 0)
+        *mode = REWARD_MODE_GSM8K;
+    else
+        return false;
     return true;
 }
 
@@ -33,12 +36,14 @@ const char *reward_mode_name(enum reward_mode mode) {
 }
 
 const char *reward_answer_source_name(enum reward_answer_source source) {
-    static const char *const names[] = {"none", "boxed", "hashes", "answer_is", "chinese",
-                                        "last_number"};
+    static const char *const names[] = {"none",      "boxed",   "hashes",
+                                        "answer_is", "chinese", "last_number"};
     return (unsigned)source < sizeof names / sizeof names[0] ? names[source] : "none";
 }
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // Trim spaces (and a '$' pair's loose ends are left to normalisation).
 static bool set_span(const char *t, size_t a, size_t b, size_t *start, size_t *len) {
@@ -64,15 +69,15 @@ static bool box_content(const char *t, size_t n, size_t i, size_t max_len, size_
                         size_t *len) {
     while (i < n && is_space(t[i])) i++;
     if (i >= n) return false;
-    if (t[i] != '{') {  // \boxed 5: one token
+    if (t[i] != '{') { // \boxed 5: one token
         size_t b = i;
         while (b < n && b - i <= max_len && !is_space(t[b]) && t[b] != '$') b++;
         return b - i <= max_len && set_span(t, i, b, start, len);
     }
     size_t open = i + 1;
     int depth = 1;
-    if (n - open > max_len + 1) {  // a box that does not close within the bound is too long:
-        size_t k = open;           // its first max_len + 1 bytes make the verdict "budget exceeded"
+    if (n - open > max_len + 1) { // a box that does not close within the bound is too long:
+        size_t k = open;          // its first max_len + 1 bytes make the verdict "budget exceeded"
         for (; k < open + max_len + 1; k++) {
             if (t[k] == '\\') {
                 k++;
@@ -86,7 +91,7 @@ static bool box_content(const char *t, size_t n, size_t i, size_t max_len, size_
         return true;
     }
     for (size_t k = open; k < n; k++) {
-        if (t[k] == '\\') {  // \{ \} \\ do not count
+        if (t[k] == '\\') { // \{ \} \\ do not count
             k++;
             continue;
         }
@@ -101,9 +106,12 @@ static bool find_boxed(const char *t, size_t n, size_t max_len, size_t *start, s
     for (size_t i = n; i-- > 0 && n_tries < MAX_BOXED_TRIES;) {
         if (t[i] != '\\') continue;
         size_t end;
-        if (is_command_at(t, n, i, "\\boxed")) end = i + 6;
-        else if (is_command_at(t, n, i, "\\fbox")) end = i + 5;
-        else continue;
+        if (is_command_at(t, n, i, "\\boxed"))
+            end = i + 6;
+        else if (is_command_at(t, n, i, "\\fbox"))
+            end = i + 5;
+        else
+            continue;
         n_tries++;
         if (box_content(t, n, end, max_len, start, len)) return true;
     }
@@ -115,7 +123,8 @@ static bool find_last(const char *t, size_t n, const char *needle, bool fold, si
     size_t m = strlen(needle);
     for (size_t i = n >= m ? n - m + 1 : 0; i-- > 0;) {
         size_t k = 0;
-        while (k < m && (fold ? tolower((unsigned char)t[i + k]) == needle[k] : t[i + k] == needle[k]))
+        while (k < m &&
+               (fold ? tolower((unsigned char)t[i + k]) == needle[k] : t[i + k] == needle[k]))
             k++;
         if (k == m) {
             *at = i;
@@ -201,10 +210,10 @@ static bool find_last_number(const char *t, size_t n, size_t *start, size_t *len
 }
 
 enum reward_answer_source reward_extract_answer(const char *text, size_t n,
-                                                const struct reward_extract_opts *o,
-                                                size_t *start, size_t *len) {
+                                                const struct reward_extract_opts *o, size_t *start,
+                                                size_t *len) {
     size_t offset = 0;
-    if (n > o->max_response_bytes) {  // the answer is at the end: read the tail only
+    if (n > o->max_response_bytes) { // the answer is at the end: read the tail only
         offset = n - o->max_response_bytes;
         text += offset;
         n -= offset;

@@ -14,16 +14,16 @@
 enum reward_answer_source {
     REWARD_SOURCE_NONE = 0,
     REWARD_SOURCE_BOXED,
-    REWARD_SOURCE_HASHES,      // "#### N"
-    REWARD_SOURCE_ANSWER_IS,   // "the answer is ..."
-    REWARD_SOURCE_CHINESE,     // 答案是 / 答案为 / 故答案
+    REWARD_SOURCE_HASHES,    // "#### N"
+    REWARD_SOURCE_ANSWER_IS, // "the answer is ..."
+    REWARD_SOURCE_CHINESE,   // 答案是 / 答案为 / 故答案
     REWARD_SOURCE_LAST_NUMBER,
 };
 
 // Task styles; each sets the default fallbacks.
 enum reward_mode {
-    REWARD_MODE_BOXED = 0,  // MATH-style: \boxed{} answers; no last-number fallback
-    REWARD_MODE_GSM8K,      // GSM8K-style: "#### N", and the last number as a fallback
+    REWARD_MODE_BOXED = 0, // MATH-style: \boxed{} answers; no last-number fallback
+    REWARD_MODE_GSM8K,     // GSM8K-style: "#### N", and the last number as a fallback
 };
 
 struct reward_extract_opts {
@@ -32,12 +32,12 @@ struct reward_extract_opts {
     bool use_answer_is;
     bool use_chinese;
     bool use_last_number;
-    size_t max_response_bytes;  // only the last max_response_bytes of a response are read
-    size_t max_answer_bytes;    // a \boxed{} content longer than this is not followed
+    size_t max_response_bytes; // only the last max_response_bytes of a response are read
+    size_t max_answer_bytes;   // a \boxed{} content longer than this is not followed
 };
 
 #define REWARD_MAX_RESPONSE_BYTES_DEFAULT ((size_t)1 << 20)
-#define REWARD_MAX_ANSWER_BYTES_DEFAULT ((size_t)4096)
+#define REWARD_MAX_ANSWER_BYTES_DEFAULT   ((size_t)4096)
 
 // Defaults for a mode: boxed + hashes + answer-is + Chinese on everywhere;
 // the last number only in REWARD_MODE_GSM8K.
@@ -53,5 +53,5 @@ const char *reward_answer_source_name(enum reward_answer_source source);
 // \boxed{} braces); returns REWARD_SOURCE_NONE when there is none.
 // Linear in n (bounded by max_response_bytes); never allocates.
 enum reward_answer_source reward_extract_answer(const char *text, size_t n,
-                                                const struct reward_extract_opts *o,
-                                                size_t *start, size_t *len);
+                                                const struct reward_extract_opts *o, size_t *start,
+                                                size_t *len);

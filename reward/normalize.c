@@ -24,53 +24,97 @@ static void put(struct out *o, const char *s, size_t n) {
 }
 
 static void put_c(struct out *o, char c) {
-    if (c == ' ' && (o->n == 0 || o->p[o->n - 1] == ' ')) return;  // collapse runs
+    if (c == ' ' && (o->n == 0 || o->p[o->n - 1] == ' ')) return; // collapse runs
     put(o, &c, 1);
 }
 
-static void put_s(struct out *o, const char *s) { put(o, s, strlen(s)); }
+static void put_s(struct out *o, const char *s) {
+    put(o, s, strlen(s));
+}
 
 enum { CLOSE_BRACE = 0, CLOSE_TEXT = 1 };
 
 struct cmd_rule {
     const char *name;
-    const char *replace;  // NULL: drop the command
-    int kind;             // 0 plain, 1 wrapper keeping content as text, 2 wrapper keeping a group,
-                          // 3 \left/\right (also drops a following '.')
+    const char *replace; // NULL: drop the command
+    int kind;            // 0 plain, 1 wrapper keeping content as text, 2 wrapper keeping a group,
+                         // 3 \left/\right (also drops a following '.')
 };
 
 static const struct cmd_rule rules[] = {
-    {"left", NULL, 3},        {"right", NULL, 3},      {"bigl", NULL, 3},
-    {"bigr", NULL, 3},        {"Bigl", NULL, 3},       {"Bigr", NULL, 3},
-    {"big", NULL, 3},         {"Big", NULL, 3},        {"bigg", NULL, 3},
-    {"Bigg", NULL, 3},        {"biggl", NULL, 3},      {"biggr", NULL, 3},
-    {"displaystyle", NULL, 0}, {"textstyle", NULL, 0}, {"scriptstyle", NULL, 0},
-    {"limits", NULL, 0},      {"nolimits", NULL, 0},   {"mathstrut", NULL, 0},
-    {"quad", " ", 0},         {"qquad", " ", 0},       {"dfrac", "\\frac", 0},
-    {"tfrac", "\\frac", 0},   {"cfrac", "\\frac", 0},  {"leq", "\\le", 0},
-    {"leqslant", "\\le", 0},  {"geq", "\\ge", 0},      {"geqslant", "\\ge", 0},
-    {"neq", "\\ne", 0},       {"cdot", "*", 0},        {"times", "*", 0},
-    {"ast", "*", 0},          {"div", "/", 0},         {"circ", NULL, 0},
-    {"degree", NULL, 0},      {"lbrace", "\\{", 0},    {"rbrace", "\\}", 0},
-    {"varnothing", "\\emptyset", 0},                   {"dots", "\\dots", 0},
-    {"text", NULL, 1},        {"textbf", NULL, 1},     {"textit", NULL, 1},
-    {"textrm", NULL, 1},      {"textsf", NULL, 1},     {"texttt", NULL, 1},
-    {"textnormal", NULL, 1},  {"mathrm", NULL, 1},     {"mbox", NULL, 1},
-    {"hbox", NULL, 1},        {"mathbf", NULL, 2},     {"mathit", NULL, 2},
-    {"mathsf", NULL, 2},      {"boldsymbol", NULL, 2}, {"bm", NULL, 2},
-    {"operatorname", NULL, 2}, {"mathbb", NULL, 2},    {"mathcal", NULL, 2},
+    {"left", NULL, 3},
+    {"right", NULL, 3},
+    {"bigl", NULL, 3},
+    {"bigr", NULL, 3},
+    {"Bigl", NULL, 3},
+    {"Bigr", NULL, 3},
+    {"big", NULL, 3},
+    {"Big", NULL, 3},
+    {"bigg", NULL, 3},
+    {"Bigg", NULL, 3},
+    {"biggl", NULL, 3},
+    {"biggr", NULL, 3},
+    {"displaystyle", NULL, 0},
+    {"textstyle", NULL, 0},
+    {"scriptstyle", NULL, 0},
+    {"limits", NULL, 0},
+    {"nolimits", NULL, 0},
+    {"mathstrut", NULL, 0},
+    {"quad", " ", 0},
+    {"qquad", " ", 0},
+    {"dfrac", "\\frac", 0},
+    {"tfrac", "\\frac", 0},
+    {"cfrac", "\\frac", 0},
+    {"leq", "\\le", 0},
+    {"leqslant", "\\le", 0},
+    {"geq", "\\ge", 0},
+    {"geqslant", "\\ge", 0},
+    {"neq", "\\ne", 0},
+    {"cdot", "*", 0},
+    {"times", "*", 0},
+    {"ast", "*", 0},
+    {"div", "/", 0},
+    {"circ", NULL, 0},
+    {"degree", NULL, 0},
+    {"lbrace", "\\{", 0},
+    {"rbrace", "\\}", 0},
+    {"varnothing", "\\emptyset", 0},
+    {"dots", "\\dots", 0},
+    {"text", NULL, 1},
+    {"textbf", NULL, 1},
+    {"textit", NULL, 1},
+    {"textrm", NULL, 1},
+    {"textsf", NULL, 1},
+    {"texttt", NULL, 1},
+    {"textnormal", NULL, 1},
+    {"mathrm", NULL, 1},
+    {"mbox", NULL, 1},
+    {"hbox", NULL, 1},
+    {"mathbf", NULL, 2},
+    {"mathit", NULL, 2},
+    {"mathsf", NULL, 2},
+    {"boldsymbol", NULL, 2},
+    {"bm", NULL, 2},
+    {"operatorname", NULL, 2},
+    {"mathbb", NULL, 2},
+    {"mathcal", NULL, 2},
     {NULL, NULL, 0},
 };
 
 // Unicode characters with an ASCII or LaTeX meaning.
-static const struct { const char *utf8, *ascii; } unicode_map[] = {
-    {"\xe2\x88\x92", "-"},       {"\xc3\x97", "*"},          {"\xc3\xb7", "/"},
-    {"\xc2\xb7", "*"},           {"\xe2\x8b\x85", "*"},      {"\xcf\x80", "\\pi "},
-    {"\xe2\x88\x9a", "\\sqrt"},  {"\xe2\x88\x9e", "\\infty "}, {"\xe2\x88\xaa", "\\cup "},
-    {"\xe2\x89\xa4", "\\le "},   {"\xe2\x89\xa5", "\\ge "},  {"\xc2\xb0", ""},
-    {"\xef\xbc\x8c", ","},       {"\xef\xbc\x9a", ":"},      {"\xe3\x80\x82", "."},
-    {"\xef\xbc\x88", "("},       {"\xef\xbc\x89", ")"},      {"\xe2\x80\x93", "-"},
-    {"\xc2\xa0", " "},           {NULL, NULL},
+static const struct {
+    const char *utf8, *ascii;
+} unicode_map[] = {
+    {"\xe2\x88\x92", "-"},      {"\xc3\x97", "*"},
+    {"\xc3\xb7", "/"},          {"\xc2\xb7", "*"},
+    {"\xe2\x8b\x85", "*"},      {"\xcf\x80", "\\pi "},
+    {"\xe2\x88\x9a", "\\sqrt"}, {"\xe2\x88\x9e", "\\infty "},
+    {"\xe2\x88\xaa", "\\cup "}, {"\xe2\x89\xa4", "\\le "},
+    {"\xe2\x89\xa5", "\\ge "},  {"\xc2\xb0", ""},
+    {"\xef\xbc\x8c", ","},      {"\xef\xbc\x9a", ":"},
+    {"\xe3\x80\x82", "."},      {"\xef\xbc\x88", "("},
+    {"\xef\xbc\x89", ")"},      {"\xe2\x80\x93", "-"},
+    {"\xc2\xa0", " "},          {NULL, NULL},
 };
 
 static size_t skip_spaces(const char *s, size_t n, size_t i) {
@@ -103,7 +147,7 @@ static int rewrite(const char *s, size_t n, struct out *o) {
             put_c(o, ' ');
             i++;
         } else if (c == '{') {
-            if (i + 2 < n && s[i + 1] == ',' && s[i + 2] == '}') {  // 1{,}000
+            if (i + 2 < n && s[i + 1] == ',' && s[i + 2] == '}') { // 1{,}000
                 put_c(o, ',');
                 i += 3;
                 continue;
@@ -122,10 +166,13 @@ static int rewrite(const char *s, size_t n, struct out *o) {
             i = degree_end(s, n, i + 1);
         } else if (c == '\\' && i + 1 < n && !isalpha((unsigned char)s[i + 1])) {
             char d = s[i + 1];
-            if (d == ',' || d == ';' || d == ':' || d == ' ' || d == '\n') put_c(o, ' ');
-            else if (d == '%') put_c(o, '%');
+            if (d == ',' || d == ';' || d == ':' || d == ' ' || d == '\n')
+                put_c(o, ' ');
+            else if (d == '%')
+                put_c(o, '%');
             else if (d == '!' || d == '$' || d == '(' || d == ')' || d == '[' || d == ']') {
-            } else put(o, s + i, 2);
+            } else
+                put(o, s + i, 2);
             i += 2;
         } else if (c == '\\') {
             size_t len = 1;
@@ -195,16 +242,18 @@ static size_t strip_trailing_punct(const char *s, size_t n) {
     }
 }
 
-// The word "and" between answers is a list separator.
+// The words "and" and "or" between answers are list separators.
 static size_t replace_and(char *s, size_t n) {
     size_t w = 0;
     for (size_t i = 0; i < n;) {
-        bool is_word = i + 3 <= n && memcmp(s + i, "and", 3) == 0 &&
-                       (i == 0 || !isalpha((unsigned char)s[i - 1])) &&
-                       (i + 3 == n || !isalpha((unsigned char)s[i + 3]));
+        size_t m = i + 3 <= n && memcmp(s + i, "and", 3) == 0  ? 3
+                   : i + 2 <= n && memcmp(s + i, "or", 2) == 0 ? 2
+                                                               : 0;
+        bool is_word = m > 0 && (i == 0 || !isalpha((unsigned char)s[i - 1])) &&
+                       (i + m == n || !isalpha((unsigned char)s[i + m]));
         if (is_word) {
             s[w++] = ',';
-            i += 3;
+            i += m;
         } else {
             s[w++] = s[i++];
         }
@@ -223,8 +272,10 @@ static bool is_plain_number(const char *s, size_t n) {
     size_t i = 0, n_digits = 0;
     if (i < n && (s[i] == '-' || s[i] == '+')) i++;
     for (; i < n; i++) {
-        if (isdigit((unsigned char)s[i])) n_digits++;
-        else if (s[i] != '.' && s[i] != ',' && s[i] != '%') return false;
+        if (isdigit((unsigned char)s[i]))
+            n_digits++;
+        else if (s[i] != '.' && s[i] != ',' && s[i] != '%')
+            return false;
     }
     return n_digits > 0;
 }
@@ -259,7 +310,7 @@ static size_t strip_units(const char *s, size_t n) {
             prefix--;
         size_t k = 0;
         while (k < prefix && is_space_or_marker(s[k])) k++;
-        if (k == prefix) break;  // nothing but the text: an answer in words
+        if (k == prefix) break; // nothing but the text: an answer in words
         n = prefix;
     }
     // plain unit words after a plain number
@@ -346,7 +397,8 @@ bool norm_choice_letter(const char *s, size_t n, char *letter) {
     // "B", "(B)": the letter alone; "(B) 12", "B: 12": a letter with its text
     bool is_alone = i == n;
     bool is_labelled = (has_paren || (rest > 0 && s[rest - 1] == ')') ||
-                        (rest < n && (s[rest] == ':' || s[rest] == '.'))) && rest < n;
+                        (rest < n && (s[rest] == ':' || s[rest] == '.'))) &&
+                       rest < n;
     if (!is_alone && !is_labelled) return false;
     *letter = c;
     return true;

@@ -8,7 +8,7 @@
 
 // Markers put around the content of \text{}, \mathrm{} and friends, so that
 // unit words can be recognised later; parsers read them as spaces.
-#define NORM_TEXT_OPEN '\x01'
+#define NORM_TEXT_OPEN  '\x01'
 #define NORM_TEXT_CLOSE '\x02'
 
 // Maximum brace nesting normalisation follows (deeper input is refused).
@@ -17,8 +17,8 @@
 // Normalise s[0..n) into out (capacity cap, NUL-terminated): math delimiters,
 // \left/\right and sizing, spacing commands, \displaystyle, \dfrac/\tfrac,
 // \text{}-like wrappers (content kept between markers), degrees, \% and
-// Unicode operators, {,} separators, whitespace runs, the word "and" (a list
-// comma), trailing punctuation; then unit words after a value, and thousands
+// Unicode operators, {,} separators, whitespace runs, the words "and" and "or"
+// (list commas), trailing punctuation; then unit words after a value, and thousands
 // separators of a bare number. Returns 0, or -1 when the output would not fit
 // or nesting is too deep (a budget failure).
 int norm_answer(const char *s, size_t n, char *out, size_t cap, size_t *out_len);

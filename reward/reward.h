@@ -24,24 +24,26 @@
 // ---- verdicts ----
 
 struct reward_verifier_opts {
-    enum reward_mode mode;               // default extraction style ("boxed")
-    struct reward_extract_opts extract;  // fallbacks and input bounds
-    struct reward_equiv_opts equiv;      // tolerance, random points, budgets
+    enum reward_mode mode;              // default extraction style ("boxed")
+    struct reward_extract_opts extract; // fallbacks and input bounds
+    struct reward_equiv_opts equiv;     // tolerance, random points, budgets
 };
 
 void reward_verifier_opts_default(struct reward_verifier_opts *o, enum reward_mode mode);
 
-#define REWARD_EXTRACTED_MAX 512  // bytes of the extracted answer kept in a verdict
+#define REWARD_EXTRACTED_MAX 512 // bytes of the extracted answer kept in a verdict
 
 struct reward_verdict {
-    bool is_correct;          // r_v = 1
-    bool is_no_answer;        // nothing extractable (wrong, counted apart)
-    bool is_budget_exceeded;  // undecided within the bounds (wrong, counted apart)
+    bool is_correct;         // r_v = 1
+    bool is_no_answer;       // nothing extractable (wrong, counted apart)
+    bool is_budget_exceeded; // undecided within the bounds (wrong, counted apart)
     enum reward_answer_source source;
-    char extracted[REWARD_EXTRACTED_MAX];  // the answer as found, cut to fit (NUL-terminated)
-    const char *reason;  // static string: "equal numbers", "no answer", "budget exceeded: ..."
+    char extracted[REWARD_EXTRACTED_MAX]; // the answer as found, cut to fit (NUL-terminated)
+    const char *reason; // static string: "equal numbers", "no answer", "budget exceeded: ..."
 };
 
+// A verifier owns the scratch of its checks: one per thread (it is not shared;
+// reward_verify never allocates).
 struct reward_verifier;
 
 int reward_verifier_create(const struct reward_verifier_opts *opts, struct reward_verifier **out,
@@ -66,15 +68,15 @@ enum reward_shaping_mode {
 };
 
 struct reward_shaping_opts {
-    enum reward_shaping_mode mode;  // qwen
-    double alpha;                   // qwen: sigmoid(alpha * r_m) (0.5)
-    double w_v, w_m;                // weighted (1, 1)
+    enum reward_shaping_mode mode; // qwen
+    double alpha;                  // qwen: sigmoid(alpha * r_m) (0.5)
+    double w_v, w_m;               // weighted (1, 1)
     // DAPO soft overlong punishment: 0 up to max_tokens - buffer_tokens, then
     // linear down to -factor at max_tokens, -factor beyond.
-    bool has_overlong_penalty;      // false
-    int overlong_max_tokens;        // the generation limit (0: use the rollout's max_new_tokens)
-    int overlong_buffer_tokens;     // 0 = off
-    double overlong_factor;         // 1
+    bool has_overlong_penalty;  // false
+    int overlong_max_tokens;    // the generation limit (0: use the rollout's max_new_tokens)
+    int overlong_buffer_tokens; // 0 = off
+    double overlong_factor;     // 1
 };
 
 void reward_shaping_opts_default(struct reward_shaping_opts *o);
@@ -94,21 +96,21 @@ double reward_overlong_penalty(const struct reward_shaping_opts *o, int n_tokens
 // One response to score: borrowed pointers, valid during the call.
 struct reward_request {
     uint64_t query_id;
-    uint32_t sample_index;  // within its group
+    uint32_t sample_index; // within its group
     const char *response;
     size_t n_response;
     const char *gold;
     size_t n_gold;
-    int n_tokens;  // response length in tokens (overlong penalty)
+    int n_tokens; // response length in tokens (overlong penalty)
 };
 
 // Every component of the reward, reported separately in the metrics.
 struct reward_components {
-    double r_v;         // 0 or 1
-    double r_m;         // reward-model score (0 when has_rm is false)
+    double r_v; // 0 or 1
+    double r_m; // reward-model score (0 when has_rm is false)
     bool has_rm;
-    double r_overlong;  // <= 0
-    double r;           // shaped reward + penalties: what the learner uses
+    double r_overlong; // <= 0
+    double r;          // shaped reward + penalties: what the learner uses
 };
 
 // Verify and shape one response; r_m as in reward_shape().

@@ -35,8 +35,8 @@ const char *reward_shaping_mode_name(enum reward_shaping_mode mode) {
 
 int reward_shaping_opts_check(const struct reward_shaping_opts *o, struct err *e) {
     if ((unsigned)o->mode >= 4) return err_user(e, "reward.shaping: unknown mode %d", (int)o->mode);
-    if (!(o->alpha > 0) || !isfinite(o->alpha))
-        return err_user(e, "reward.alpha '%g' must be a positive number", o->alpha);
+    if (!(o->alpha >= 0) || !isfinite(o->alpha))
+        return err_user(e, "reward.rm_alpha '%g' must be a number >= 0", o->alpha);
     if (!isfinite(o->w_v) || !isfinite(o->w_m))
         return err_user(e, "reward weights '%g', '%g' must be finite", o->w_v, o->w_m);
     if (o->has_overlong_penalty) {
@@ -62,17 +62,20 @@ static double sigmoid(double x) {
 
 double reward_shape(const struct reward_shaping_opts *o, double r_v, const double *r_m) {
     if (!r_m) return r_v;
-    double m = isnan(*r_m) ? 0 : *r_m;  // a broken score must not poison its group
+    double m = isnan(*r_m) ? 0 : *r_m; // a broken score must not poison its group
     switch (o->mode) {
-    case REWARD_SHAPING_RM: return m;
+    case REWARD_SHAPING_RM:
+        return m;
     case REWARD_SHAPING_QWEN: {
         double x = fmax(-SIGMOID_ARG_MAX, fmin(SIGMOID_ARG_MAX, o->alpha * m));
         // sigmoid(x) + (r_v - 1), with sigmoid(x) - 1 written -sigmoid(-x) so that
         // a wrong answer stays < 0 < any correct one in floating point
         return r_v >= 1 ? sigmoid(x) + (r_v - 1) : -sigmoid(-x) + r_v;
     }
-    case REWARD_SHAPING_WEIGHTED: return o->w_v * r_v + o->w_m * m;
-    default: return r_v;
+    case REWARD_SHAPING_WEIGHTED:
+        return o->w_v * r_v + o->w_m * m;
+    default:
+        return r_v;
     }
 }
 

@@ -11,9 +11,9 @@
 
 enum sep { SEP_COMMA, SEP_CUP, SEP_EQ, SEP_ROW, SEP_CELL, SEP_PM, SEP_REL };
 
-static const char *const relations[] = {"le", "ge", "lt", "gt", "ne", "in", "notin", "approx",
-                                        "to", "subset", "subseteq", "supset", "equiv", "sim",
-                                        "implies", "Rightarrow", "iff", NULL};
+static const char *const relations[] = {
+    "le",     "ge",       "lt",     "gt",    "ne",  "in",      "notin",      "approx", "to",
+    "subset", "subseteq", "supset", "equiv", "sim", "implies", "Rightarrow", "iff",    NULL};
 
 static bool name_is(const char *s, size_t len, const char *name) {
     return strlen(name) == len && memcmp(s, name, len) == 0;
@@ -77,7 +77,9 @@ static bool has_sep(const char *s, size_t n, int sep) {
     return find_sep(s, n, 0, sep, &len) < n;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == NORM_TEXT_OPEN || c == NORM_TEXT_CLOSE; }
+static bool is_blank(char c) {
+    return c == ' ' || c == NORM_TEXT_OPEN || c == NORM_TEXT_CLOSE;
+}
 
 static void trim(const char **s, size_t *n) {
     while (*n > 0 && is_blank((*s)[0])) {
@@ -92,8 +94,8 @@ static int new_item(struct reward_equiv *q, int kind, const char *s, size_t n) {
         q->is_over_budget = true;
         return -1;
     }
-    q->items[q->n_items] = (struct item){
-        .kind = kind, .root = -1, .first = -1, .next = -1, .text = s, .len = n};
+    q->items[q->n_items] =
+        (struct item){.kind = kind, .root = -1, .first = -1, .next = -1, .text = s, .len = n};
     return q->n_items++;
 }
 
@@ -104,8 +106,10 @@ static int add_child(struct reward_equiv *q, int parent, int *last, int child) {
         q->is_over_budget = true;
         return -1;
     }
-    if (*last < 0) p->first = child;
-    else q->items[*last].next = child;
+    if (*last < 0)
+        p->first = child;
+    else
+        q->items[*last].next = child;
     *last = child;
     return 0;
 }
@@ -138,8 +142,10 @@ static bool is_enclosed(const char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         size_t step = 1;
         if (s[i] == '\\' && i + 1 < n) {
-            if (s[i + 1] == '{') depth++;
-            else if (s[i + 1] == '}') depth--;
+            if (s[i + 1] == '{')
+                depth++;
+            else if (s[i + 1] == '}')
+                depth--;
             step = 2;
             if (isalpha((unsigned char)s[i + 1])) {
                 len = 0;
@@ -187,10 +193,10 @@ static int parse_matrix(struct reward_equiv *q, const char *s, size_t n, int dep
     memcpy(end + 5, name, name_len);
     memcpy(end + 5 + name_len, "}", 2);
     if (!ends_with(s, n, end)) return -2;
-    for (size_t k = 1; k + 7 <= n; k++)  // one environment, not a list of matrices
+    for (size_t k = 1; k + 7 <= n; k++) // one environment, not a list of matrices
         if (memcmp(s + k, "\\begin{", 7) == 0) return -2;
     i++;
-    if (name_is(name, name_len, "array") && i < n && s[i] == '{')  // column spec
+    if (name_is(name, name_len, "array") && i < n && s[i] == '{') // column spec
     {
         while (i < n && s[i] != '}') i++;
         i++;
@@ -220,7 +226,7 @@ static int parse_matrix(struct reward_equiv *q, const char *s, size_t n, int dep
                 if (cat >= n_row) break;
                 c0 = cat + clen;
             }
-            if (n_cols >= 0 && cols != n_cols) return -2;  // ragged: not a matrix
+            if (n_cols >= 0 && cols != n_cols) return -2; // ragged: not a matrix
             n_cols = cols;
             n_rows++;
         }
@@ -280,11 +286,12 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
     }
     if (n == 0) return new_item(q, IT_TEXT, s, n);
     if (n > 2 && (s[0] == '[' || s[0] == '(') && (s[n - 1] == ']' || s[n - 1] == ')') &&
-        is_enclosed(s, n)) {  // \left[\begin{array}...\end{array}\right]
+        is_enclosed(s, n)) { // \left[\begin{array}...\end{array}\right]
         const char *inner = s + 1;
         size_t n_inner = n - 2;
         trim(&inner, &n_inner);
-        if (starts_with(inner, n_inner, "\\begin{")) return equiv_parse_item(q, inner, n_inner, depth + 1);
+        if (starts_with(inner, n_inner, "\\begin{"))
+            return equiv_parse_item(q, inner, n_inner, depth + 1);
     }
     if (starts_with(s, n, "\\begin{")) {
         int k = parse_matrix(q, s, n, depth);
@@ -293,7 +300,7 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
     if (has_sep(s, n, SEP_CUP)) return split_item(q, IT_UNION, s, n, s, n, SEP_CUP, depth);
     if (has_sep(s, n, SEP_COMMA)) return split_item(q, IT_LIST, s, n, s, n, SEP_COMMA, depth);
     size_t len, eq = find_sep(s, n, 0, SEP_EQ, &len);
-    if (eq < n) {  // lhs = rhs (a = b = c: the first and the last side)
+    if (eq < n) { // lhs = rhs (a = b = c: the first and the last side)
         size_t last_eq = eq, next;
         while ((next = find_sep(s, n, last_eq + 1, SEP_EQ, &len)) < n) last_eq = next;
         const char *lhs = s, *rhs = s + last_eq + 1;
@@ -307,7 +314,16 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         if (add_child(q, k, &last, equiv_parse_item(q, rhs, n_rhs, depth + 1)) < 0) return -1;
         return k;
     }
-    if (has_sep(s, n, SEP_REL)) return new_item(q, IT_TEXT, s, n);
+    size_t rel = find_sep(s, n, 0, SEP_REL, &len);
+    if (rel < n) { // x \in [0, 1) is [0, 1); other relations are text
+        const char *lhs = s;
+        size_t n_lhs = rel;
+        trim(&lhs, &n_lhs);
+        bool is_in = len == 3 && memcmp(s + rel, "\\in", 3) == 0;
+        if (is_in && n_lhs >= 1 && n_lhs <= 2 && isalpha((unsigned char)lhs[0]))
+            return equiv_parse_item(q, s + rel + 3, n - rel - 3, depth + 1);
+        return new_item(q, IT_TEXT, s, n);
+    }
     if (has_sep(s, n, SEP_PM)) return expand_pm(q, s, n, depth);
     if (name_is(s, n, "\\emptyset")) return new_item(q, IT_SET, s, n);
     if (starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n)) {

@@ -29,7 +29,8 @@ static void tally(struct reward_verdict *vs, int k, int *n_correct, int *pass, i
         *n_correct += vs[j].is_correct;
         if (vs[j].is_no_answer) continue;
         int count = 0;
-        for (int i = 0; i < k; i++) count += !vs[i].is_no_answer && strcmp(vs[i].extracted, vs[j].extracted) == 0;
+        for (int i = 0; i < k; i++)
+            count += !vs[i].is_no_answer && strcmp(vs[i].extracted, vs[j].extracted) == 0;
         if (count > best_count) best = j, best_count = count;
     }
     *pass = *n_correct > 0;
@@ -69,7 +70,8 @@ int eval_run(struct rollout_engine *eng, const struct tokenizer *tok, const stru
                 text.n = 0;
                 rc = tokenizer_decode(tok, res.resp_ids + a, (size_t)(b - a), 1, &text, e);
                 if (rc == 0)
-                    reward_verify(v, text.n ? text.s : "", text.n, gold, strlen(gold), NULL, &vs[j]);
+                    reward_verify(v, text.n ? text.s : "", text.n, gold, strlen(gold), NULL,
+                                  &vs[j]);
                 sum_len += (double)(b - a);
                 sum_none += vs[j].is_no_answer;
             }
@@ -81,8 +83,8 @@ int eval_run(struct rollout_engine *eng, const struct tokenizer *tok, const stru
             if (per_problem && rc == 0) {
                 fprintf(per_problem, "{\"id\": %lld, \"gold\": ", (long long)q[i].id);
                 put_json_string(per_problem, gold);
-                fprintf(per_problem, ", \"correct\": %d, \"pass\": %s, \"maj\": %s, \"answers\": [", n_correct,
-                        pass ? "true" : "false", maj ? "true" : "false");
+                fprintf(per_problem, ", \"correct\": %d, \"pass\": %s, \"maj\": %s, \"answers\": [",
+                        n_correct, pass ? "true" : "false", maj ? "true" : "false");
                 for (int j = 0; j < k; j++) {
                     if (j) fputs(", ", per_problem);
                     put_json_string(per_problem, vs[j].extracted);
@@ -109,9 +111,10 @@ int eval_run(struct rollout_engine *eng, const struct tokenizer *tok, const stru
 }
 
 void eval_result_print_json(const struct eval_result *r, int k, FILE *f) {
-    fprintf(f,
-            "{\"problems\": %lld, \"k\": %d, \"accuracy\": %.4f, \"pass@%d\": %.4f, \"maj@%d\": %.4f, "
-            "\"no_answer_rate\": %.4f, \"mean_len\": %.2f, \"seconds\": %.2f}",
-            (long long)r->n_problems, k, r->accuracy, k, r->pass_at_k, k, r->maj_at_k, r->no_answer_rate,
-            r->mean_len, r->seconds);
+    fprintf(
+        f,
+        "{\"problems\": %lld, \"k\": %d, \"accuracy\": %.4f, \"pass@%d\": %.4f, \"maj@%d\": %.4f, "
+        "\"no_answer_rate\": %.4f, \"mean_len\": %.2f, \"seconds\": %.2f}",
+        (long long)r->n_problems, k, r->accuracy, k, r->pass_at_k, k, r->maj_at_k,
+        r->no_answer_rate, r->mean_len, r->seconds);
 }

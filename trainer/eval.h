@@ -12,19 +12,19 @@
 #include "rollout/rollout.h"
 
 struct eval_opts {
-    int k;                 // samples per problem
-    int64_t max_problems;  // 0 = all
-    int batch_queries;     // problems per rollout call (memory)
+    int k;                // samples per problem
+    int64_t max_problems; // 0 = all
+    int batch_queries;    // problems per rollout call (memory)
     uint64_t seed;
 };
 
 struct eval_result {
     int64_t n_problems, n_samples;
-    double accuracy;        // correct samples / samples
-    double pass_at_k;       // problems with a correct sample / problems
-    double maj_at_k;        // problems whose majority answer is correct / problems
-    double no_answer_rate;  // samples without an extractable answer / samples
-    double mean_len;        // response tokens per sample
+    double accuracy;       // correct samples / samples
+    double pass_at_k;      // problems with a correct sample / problems
+    double maj_at_k;       // problems whose majority answer is correct / problems
+    double no_answer_rate; // samples without an extractable answer / samples
+    double mean_len;       // response tokens per sample
     double seconds;
 };
 

@@ -9,6 +9,7 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "model/ckpt.h"
 #include "trainer/grpo_dist.h"
 #include "trainer/setup.h"
 
@@ -82,9 +83,18 @@ int grpo_setup(struct grpo *g, struct err *e) {
         TRY(trainer_make_verifier(cfg, &g->verifier, e));
         reward_shaping_opts_default(&g->shaping);
         g->shaping.alpha = cfg->reward.rm_alpha;
-        if (cfg->reward.rm_path[0])
-            return err_user(
-                e, "reward.rm_path: reward-model scoring is not available in grpo train yet");
+        if (cfg->reward.rm_path[0]) {
+            TRY(model_load_path(cfg->reward.rm_path, r->be, &r->ledger, &g->rm_model, e));
+            if (g->rm_model->shape.V < tokenizer_vocab_size(r->tok))
+                return err_user(e,
+                                "%s: the reward model's vocabulary (%d) is smaller than the "
+                                "tokenizer's (%d): it must share the policy's tokenizer",
+                                cfg->reward.rm_path, g->rm_model->shape.V,
+                                tokenizer_vocab_size(r->tok));
+            int rc = reward_rm_create(g->rm_model, (int)cfg->reward.rm_batch_size,
+                                      r->policy->shape.max_pos, &g->rm, e);
+            if (rc < 0) return err_prefix(e, "%s: ", cfg->reward.rm_path);
+        }
     }
     size_t n_rows = r->train->n_rows;
     g->gold = xcalloc(n_rows, sizeof *g->gold);
@@ -96,6 +106,8 @@ void grpo_teardown(struct grpo *g) {
     model_acts_destroy(g->r->policy, &g->acts);
     rollout_engine_destroy(&g->engine);
     reward_verifier_destroy(&g->verifier);
+    reward_rm_destroy(&g->rm);
+    model_destroy(&g->rm_model);
     if (g->sync != MPI_COMM_NULL) MPI_Comm_free(&g->sync);
     free(g->gold);
     free(g->rows);
@@ -127,7 +139,27 @@ static int score(struct grpo *g, struct scored_groups *s, struct err *e) {
     const char **gold = xcalloc((size_t)s->ro.n_queries + 1, sizeof *gold);
     for (int q = 0; q < s->ro.n_queries; q++) gold[q] = g->gold[s->ro.query_id[q]];
     timer_start(&g->timers[GRPO_T_REWARD]);
-    int rc = scored_groups_score(s, r->tok, g->verifier, &g->shaping, gold, e);
+    float *r_m = NULL;
+    int rc = 0;
+    if (g->rm) { // r_m of (prompt, response) for every sample
+        const struct rollout_result *ro = &s->ro;
+        int n = ro->n_samples;
+        const int32_t **pp = xcalloc((size_t)n + 1, sizeof *pp),
+                      **rp = xcalloc((size_t)n + 1, sizeof *rp);
+        int *np = xcalloc((size_t)n + 1, sizeof *np), *nr = xcalloc((size_t)n + 1, sizeof *nr);
+        r_m = xcalloc((size_t)n + 1, sizeof *r_m);
+        for (int i = 0; i < n; i++) {
+            int q = i / ro->G;
+            pp[i] = ro->prompt_ids + ro->prompt_off[q];
+            np[i] = (int)(ro->prompt_off[q + 1] - ro->prompt_off[q]);
+            rp[i] = ro->resp_ids + ro->resp_off[i];
+            nr[i] = (int)(ro->resp_off[i + 1] - ro->resp_off[i]);
+        }
+        rc = reward_rm_score(g->rm, pp, np, rp, nr, n, r_m, e);
+        free(pp), free(rp), free(np), free(nr);
+    }
+    if (rc == 0) rc = scored_groups_score(s, r->tok, g->verifier, &g->shaping, gold, r_m, e);
+    free(r_m);
     s->seconds_reward = timer_stop(&g->timers[GRPO_T_REWARD]);
     free(gold);
     return rc;

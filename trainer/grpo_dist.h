@@ -8,6 +8,7 @@
 #include "core/timer.h"
 #include "trainer/batch.h"
 #include "reward/reward.h"
+#include "reward/rm.h"
 #include "rollout/rollout.h"
 #include "trainer/grpo.h"
 #include "trainer/scored.h"
@@ -29,6 +30,8 @@ struct grpo {
     struct model_acts *acts;          // learners: training activations
     struct rollout_engine *engine;    // rollout ranks
     struct reward_verifier *verifier; // reward ranks
+    struct model *rm_model;           // reward ranks, with reward.rm_path
+    struct reward_rm *rm;
     struct reward_shaping_opts shaping;
     const char **gold; // (n_rows of the data set) gold answers
     MPI_Comm sync;     // disaggregated: learner 0 + rollout workers

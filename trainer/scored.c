@@ -18,7 +18,7 @@ void scored_groups_free(struct scored_groups *s) {
 
 int scored_groups_score(struct scored_groups *s, const struct tokenizer *tok,
                         struct reward_verifier *v, const struct reward_shaping_opts *shaping,
-                        const char *const *gold, struct err *e) {
+                        const char *const *gold, const float *r_m, struct err *e) {
     const struct rollout_result *ro = &s->ro;
     size_t ns = (size_t)ro->n_samples + 1;
     s->reward = xrealloc(s->reward, ns * sizeof(float));
@@ -41,7 +41,8 @@ int scored_groups_score(struct scored_groups *s, const struct tokenizer *tok,
                                      .n_tokens = (int)(b - a)};
         struct reward_verdict verdict;
         struct reward_components comp;
-        reward_score(v, shaping, &req, NULL, &verdict, &comp);
+        double rm = r_m ? r_m[i] : 0.0;
+        reward_score(v, shaping, &req, r_m ? &rm : NULL, &verdict, &comp);
         s->reward[i] = (float)comp.r;
         s->r_m[i] = (float)comp.r_m;
         s->r_overlong[i] = (float)comp.r_overlong;

@@ -22,10 +22,11 @@ struct scored_groups {
 void scored_groups_free(struct scored_groups *s);
 
 // Score every response of s->ro against the gold answers gold[g] of its
-// queries (decoded with tok, special tokens left out).
+// queries (decoded with tok, special tokens left out); r_m (n_samples, may be
+// NULL) are the reward model's scores, shaped with the verdicts.
 int scored_groups_score(struct scored_groups *s, const struct tokenizer *tok,
                         struct reward_verifier *v, const struct reward_shaping_opts *shaping,
-                        const char *const *gold, struct err *e);
+                        const char *const *gold, const float *r_m, struct err *e);
 
 // Serialise into one malloc'd buffer / read back (the buffer is checked).
 void *scored_groups_pack(const struct scored_groups *s, size_t *n_bytes);

@@ -6,19 +6,22 @@
 int trainer_open_tokenizer(const struct config *cfg, struct tokenizer **tok,
                            struct chat_template **chat, struct err *e) {
     const struct tokenizer_section *t = &cfg->tokenizer;
-    const char *spec = t->kind == CFG_TOKENIZER_BYTE ? "byte" : t->path[0] ? t->path : cfg->model.path;
+    const char *spec = t->kind == CFG_TOKENIZER_BYTE ? "byte"
+                       : t->path[0]                  ? t->path
+                                                     : cfg->model.path;
     TRY(tokenizer_open(spec, tok, e));
     const char *system = strcmp(t->system_prompt, "none") == 0 ? NULL : t->system_prompt;
     if (t->chat_template == CFG_CHAT_RAW) system = NULL;
-    return chat_template_create(*tok, config_enum_name("tokenizer", "chat_template", t->chat_template),
-                                system, chat, e);
+    return chat_template_create(
+        *tok, config_enum_name("tokenizer", "chat_template", t->chat_template), system, chat, e);
 }
 
 int trainer_open_dataset(const struct config *cfg, const char *path, struct dataset **out,
                          struct err *e) {
     const struct data_section *d = &cfg->data;
     struct dataset_cfg dc = {.path = path, .answer_key = d->answer_key};
-    TRY(gold_mode_parse(config_enum_name("data", "answer_format", d->answer_format), &dc.gold_mode, e));
+    TRY(gold_mode_parse(config_enum_name("data", "answer_format", d->answer_format), &dc.gold_mode,
+                        e));
     if (d->question_key.n > DATASET_MAX_QUESTION_KEYS)
         return err_user(e, "data.question_key: at most %d keys", DATASET_MAX_QUESTION_KEYS);
     for (int i = 0; i < d->question_key.n; i++) dc.question_keys[i] = d->question_key.items[i];
@@ -28,7 +31,8 @@ int trainer_open_dataset(const struct config *cfg, const char *path, struct data
 
 int trainer_make_verifier(const struct config *cfg, struct reward_verifier **out, struct err *e) {
     int fmt = cfg->data.answer_format;
-    enum reward_mode mode = fmt == ANSWER_GSM8K || fmt == ANSWER_NUMBER ? REWARD_MODE_GSM8K : REWARD_MODE_BOXED;
+    enum reward_mode mode =
+        fmt == ANSWER_GSM8K || fmt == ANSWER_NUMBER ? REWARD_MODE_GSM8K : REWARD_MODE_BOXED;
     struct reward_verifier_opts vo;
     reward_verifier_opts_default(&vo, mode);
     if (cfg->reward.last_number_fallback != TRI_AUTO)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/cpu/attention_internal.h"
 #include "model/cpu/kernels.h"
 
 // Eight partial sums, so the compiler vectorises without -ffast-math.
@@ -53,6 +54,32 @@ static inline void osm_segment(struct osm *s, const float *q, const float *k, co
     }
 }
 
+// n contiguous keys and values (stride D), scored 64 at a time so that the running sums are
+// rescaled once per 64 keys instead of at every new maximum (the KV-cache path).
+static inline void osm_block(struct osm *s, const float *q, const float *k, const float *v, int n,
+                             int D, float scale) {
+    float sc[64];
+    for (int j0 = 0; j0 < n; j0 += 64) {
+        int nj = n - j0 < 64 ? n - j0 : 64;
+        float mx = s->m;
+        for (int j = 0; j < nj; j++) {
+            sc[j] = dot(q, k + (size_t)(j0 + j) * D, D) * scale;
+            mx = sc[j] > mx ? sc[j] : mx;
+        }
+        if (mx > s->m) {
+            float c = expf(s->m - mx);
+            s->l *= c;
+            for (int d = 0; d < D; d++) s->acc[d] *= c;
+            s->m = mx;
+        }
+        for (int j = 0; j < nj; j++) {
+            float p = expf(sc[j] - mx);
+            s->l += p;
+            axpy(s->acc, p, v + (size_t)(j0 + j) * D, D);
+        }
+    }
+}
+
 // Writes out (D); returns lse.
 static inline float osm_finish(const struct osm *s, float *out, int D) {
     for (int d = 0; d < D; d++) out[d] = s->acc[d] / s->l;
@@ -92,12 +119,7 @@ void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const flo
     for (int b = 0; b < B; b++)
         for (int hk = 0; hk < Hkv; hk++) {
             int t0 = cu_seqlens[b], T = cu_seqlens[b + 1] - t0;
-            for (int t = t0; t < t0 + T; t++) {
-                float *row = dqkv + (size_t)t * Q;
-                memset(row + (size_t)hk * rep * D, 0, sizeof(float) * rep * D);
-                memset(row + (size_t)(H + hk) * D, 0, sizeof(float) * D);
-                memset(row + (size_t)(H + Hkv + hk) * D, 0, sizeof(float) * D);
-            }
+            attention_zero_unit(dqkv, t0, T, hk, H, Hkv, D);
             for (int h = hk * rep; h < (hk + 1) * rep; h++)
                 for (int i = 0; i < T; i++) {
                     size_t ti = (size_t)(t0 + i);
@@ -156,8 +178,8 @@ void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct k
             osm_init(&s, D);
             for (int j0 = 0; j0 <= pos; j0 += kv->block_size) {
                 int n = pos + 1 - j0 < kv->block_size ? pos + 1 - j0 : kv->block_size;
-                osm_segment(&s, q, kv_ptr(kv, b, layer, 0, hk, j0), kv_ptr(kv, b, layer, 1, hk, j0),
-                            (size_t)D, n, D, scale);
+                osm_block(&s, q, kv_ptr(kv, b, layer, 0, hk, j0), kv_ptr(kv, b, layer, 1, hk, j0),
+                          n, D, scale);
             }
             (void)osm_finish(&s, o, D);
         }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/cpu/attention_internal.h"
 #include "model/cpu/kernels.h"
 
 enum { TILE = 64, TILED_MAX_D = 256 };
@@ -84,12 +85,7 @@ void cpu_attention_backward_tiled(void *ctx, float *dqkv, const float *dout, con
     for (int b = 0; b < B; b++)
         for (int hk = 0; hk < Hkv; hk++) {
             int t0 = cu_seqlens[b], T = cu_seqlens[b + 1] - t0;
-            for (int t = t0; t < t0 + T; t++) {
-                float *row = dqkv + (size_t)t * Q;
-                memset(row + (size_t)hk * rep * D, 0, sizeof(float) * rep * D);
-                memset(row + (size_t)(H + hk) * D, 0, sizeof(float) * D);
-                memset(row + (size_t)(H + Hkv + hk) * D, 0, sizeof(float) * D);
-            }
+            attention_zero_unit(dqkv, t0, T, hk, H, Hkv, D);
             float S[TILE * TILE], dP[TILE * TILE], delta[TILE];
             for (int h = hk * rep; h < (hk + 1) * rep; h++)
                 for (int i0 = 0; i0 < T; i0 += TILE) {

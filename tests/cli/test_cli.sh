@@ -46,6 +46,11 @@ check reprint 0 "$grpo" train "$tmp/printed.yaml" --print-config
 cmp -s "$tmp/printed.yaml" "$tmp/out" || { echo "FAIL --print-config round trip"; diff "$tmp/printed.yaml" "$tmp/out"; fails=$((fails + 1)); }
 grep -q '^  lr: 0.0003$' "$tmp/printed.yaml" || { echo "FAIL override not printed"; fails=$((fails + 1)); }
 
+# Every config shipped in configs/ loads.
+for f in "$root"/configs/*.yaml; do
+  check "config-$(basename "$f")" 0 "$grpo" train "$f" --print-config
+done
+
 # grpo inspect lists tensors, attributes and the stored config.
 check make-ckpt 0 "$make_ckpt" "$tmp/ckpt-7.h5" "$root/configs/smoke.yaml"
 check inspect 0 "$grpo" inspect "$tmp/ckpt-7.h5"

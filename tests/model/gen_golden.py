@@ -11,7 +11,8 @@ of different lengths (each run through HF on its own, in float64):
   grad.<name>                dLoss/dparam for every parameter
   logits_last                (B, V) logits at each sequence's last token
   adamw.<name>               parameters after two torch.optim.AdamW steps (grad-norm clipping)
-  (reward model) score       (B) the RM score at each sequence's last token
+  (reward models) score      (B) the score at each sequence's last token (Qwen2.5-Math-RM head,
+                             and Qwen2ForSequenceClassification with one label)
 
 Usage: python3 tests/model/gen_golden.py   (needs torch and transformers==4.40.x)
 """
@@ -20,7 +21,8 @@ import os
 
 import torch
 from safetensors.torch import save_file
-from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2Model
+from transformers import (Qwen2Config, Qwen2ForCausalLM, Qwen2ForSequenceClassification,
+                          Qwen2Model)
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 LENGTHS = [7, 12, 5]
@@ -149,9 +151,33 @@ def make_rm(name, vocab, hidden, heads, kv_heads, ffn, seed):
     print(name, "ok")
 
 
+def make_score(name, vocab, hidden, heads, kv_heads, ffn, seed):
+    """Qwen2ForSequenceClassification with one label: score.weight (1, C), last token."""
+    gen = torch.Generator().manual_seed(seed)
+    cfg = Qwen2Config(vocab_size=vocab, hidden_size=hidden, intermediate_size=ffn,
+                      num_hidden_layers=2, num_attention_heads=heads,
+                      num_key_value_heads=kv_heads, max_position_embeddings=64,
+                      rope_theta=10000.0, rms_norm_eps=1e-6, num_labels=1,
+                      pad_token_id=None, attn_implementation="eager")
+    model = Qwen2ForSequenceClassification(cfg).double()
+    randomize(model, gen)
+    out = os.path.join(HERE, name)
+    os.makedirs(out, exist_ok=True)
+    model.float().save_pretrained(out, safe_serialization=True)
+    model.double()
+    seqs, tokens, targets, cu = batch(vocab, gen)
+    # batch size 1 and no pad token: HF pools the last token
+    scores = [model(s[None]).logits[0, 0] for s in seqs]
+    g = {"tokens": tokens.float(), "cu_seqlens": cu.float(),
+         "score": torch.stack(scores).detach().float()}
+    save_file(g, os.path.join(out, "golden.safetensors"))
+    print(name, "ok")
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     torch.set_default_dtype(torch.float64)  # HF builds its masks in the default dtype
     make_lm("qwen2_untied", False, 97, 32, 4, 2, 48, 10000.0, 1)
     make_lm("qwen2_tied", True, 80, 48, 6, 2, 72, 1000000.0, 2)
     make_rm("qwen2_rm", 64, 32, 4, 2, 40, 3)
+    make_score("qwen2_score", 64, 32, 4, 2, 40, 4)

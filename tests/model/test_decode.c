@@ -144,6 +144,48 @@ static void test_decode_matches_forward(void **state) {
     env_down(&v);
 }
 
+// The training forward at temperature T against decode logits divided by T: one token at a time
+// through the KV cache, every position of one sequence.
+static void test_temperature_matches_decode(void **state) {
+    (void)state;
+    struct env v;
+    struct err e;
+    env_up(&v);
+    enum { T = 9 };
+    const float temp = 0.6f;
+    int32_t tokens[T], tg[T], cu[2] = {0, T};
+    for (int t = 0; t < T; t++) tokens[t] = (int32_t)((t * 13 + 5) % shape.V);
+    for (int t = 0; t < T; t++) tg[t] = t + 1 < T ? tokens[t + 1] : -1;
+    struct model_acts *a = NULL, *ai = NULL;
+    struct model_acts_cfg cfg = {.n_tokens_max = T, .temperature = temp};
+    assert_int_equal(model_acts_create(v.m, &cfg, &a, &e), 0);
+    float lp[T], ent[T];
+    assert_int_equal(model_forward(v.m, a, tokens, tg, cu, 1, lp, ent, &e), 0);
+    struct kv_cache *c = NULL;
+    struct kv_cache_cfg kc = {.n_blocks = 4, .block_size = 4, .max_seqs = 1, .max_len = 16};
+    assert_int_equal(kv_cache_create(&shape, &kc, &v.ledger, &c, &e), 0);
+    struct model_acts_cfg icfg = {.n_tokens_max = 1, .is_inference = true};
+    assert_int_equal(model_acts_create(v.m, &icfg, &ai, &e), 0);
+    int id;
+    assert_int_equal(kv_seq_create(c, &id, &e), 0);
+    double worst = 0;
+    for (int t = 0; t + 1 < T; t++) {
+        float z[50];
+        int32_t one[2] = {0, 1};
+        assert_int_equal(model_infer(v.m, ai, c, &id, &tokens[t], one, 1, z, &e), 0);
+        for (int k = 0; k < shape.V; k++) z[k] /= temp;
+        double l, h;
+        stats(z, shape.V, tokens[t + 1], &l, &h);
+        worst = fmax(worst, fmax(fabs(l - lp[t]), fabs(h - ent[t])));
+    }
+    printf("temperature %.1f: forward vs decode logits / T: max |diff| %.2e\n", temp, worst);
+    assert_true(worst < TOL_DECODE);
+    model_acts_destroy(v.m, &a);
+    model_acts_destroy(v.m, &ai);
+    kv_cache_destroy(&c);
+    env_down(&v);
+}
+
 // One prompt prefilled once, forked G ways (blocks shared, not copied), each fork continued
 // with different tokens: each must equal the full forward of its own sequence.
 static void test_fork_shares_prefix(void **state) {
@@ -263,6 +305,7 @@ static void test_user_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_matches_forward), cmocka_unit_test(test_fork_shares_prefix),
+        cmocka_unit_test(test_temperature_matches_decode),
         cmocka_unit_test(test_mem_plan_matches_ledger), cmocka_unit_test(test_user_errors)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,14 +94,13 @@ static void rope_grad(struct op_case *c, float *din) {
 // ---- attention: qkv (N,Q) of two packed sequences, H=4, Hkv=2, D=4 ----
 enum { AT_H = 4, AT_HKV = 2, AT_D = 4, AT_N = 7, AT_Q = (AT_H + 2 * AT_HKV) * AT_D };
 static const int32_t at_cu[3] = {0, 4, 7};
-static float at_lse[AT_N * AT_H];
 static double att_loss(struct op_case *c) {
-    c->be->ops->attention_forward(NULL, c->out, at_lse, c->in, at_cu, 2, AT_H, AT_HKV, AT_D);
+    c->be->ops->attention_forward(NULL, c->out, c->p, c->in, at_cu, 2, AT_H, AT_HKV, AT_D);
     return dot_r(c);
 }
 static void att_grad(struct op_case *c, float *din) {
     att_loss(c);
-    c->be->ops->attention_backward(NULL, din, c->r, c->out, c->in, at_lse, at_cu, 2, AT_H, AT_HKV,
+    c->be->ops->attention_backward(NULL, din, c->r, c->out, c->in, c->p, at_cu, 2, AT_H, AT_HKV,
                                    AT_D);
 }
 
@@ -134,7 +133,9 @@ static void ls_grad(struct op_case *c, float *din) {
 static void run_case(const struct backend *be, const char *name, int n_in, int n_out,
                      double (*loss)(struct op_case *), void (*grad)(struct op_case *, float *),
                      float in_scale, float in_offset) {
-    struct op_case c = {.be = be, .n_in = n_in, .n_out = n_out, .loss = loss, .grad = grad};
+    float scratch[4096]; // per-case state kept between forward and backward (attention's lse)
+    struct op_case c = {
+        .be = be, .n_in = n_in, .n_out = n_out, .loss = loss, .grad = grad, .p = scratch};
     c.in = calloc((size_t)n_in, 4);
     c.out = calloc((size_t)n_out, 4);
     c.r = calloc((size_t)n_out, 4);

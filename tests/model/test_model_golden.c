@@ -138,36 +138,56 @@ static void test_recompute(void **state) {
     check_lm("qwen2_untied", true);
 }
 
+// A golden model with its packed batch, a KV cache and an inference workspace.
+struct infer_fixture {
+    struct fixture f;
+    int32_t *tokens, *cu;
+    int B;
+    struct kv_cache *c;
+    struct model_acts *a;
+    int seqs[8];
+};
+
+static void infer_up(struct infer_fixture *x, const char *name, int block_size) {
+    struct err e;
+    memset(x, 0, sizeof *x);
+    load(&x->f, name);
+    size_t N, n_cu;
+    x->tokens = golden_i32(x->f.g, "tokens", &N);
+    x->cu = golden_i32(x->f.g, "cu_seqlens", &n_cu);
+    x->B = (int)n_cu - 1;
+    struct kv_cache_cfg kc = {
+        .n_blocks = 16, .block_size = block_size, .max_seqs = 4, .max_len = 32};
+    assert_int_equal(kv_cache_create(&x->f.m->shape, &kc, &x->f.ledger, &x->c, &e), 0);
+    struct model_acts_cfg cfg = {.n_tokens_max = (int)N, .is_inference = true};
+    assert_int_equal(model_acts_create(x->f.m, &cfg, &x->a, &e), 0);
+    for (int b = 0; b < x->B; b++) assert_int_equal(kv_seq_create(x->c, &x->seqs[b], &e), 0);
+}
+
+static void infer_down(struct infer_fixture *x) {
+    free(x->tokens);
+    free(x->cu);
+    model_acts_destroy(x->f.m, &x->a);
+    kv_cache_destroy(&x->c);
+    unload(&x->f);
+}
+
 // Prefill through the KV cache: the last-position logits of each sequence, all sequences in
 // one call.
 static void check_logits_last(const char *name) {
-    struct fixture f = {0};
+    struct infer_fixture x;
     struct err e;
-    load(&f, name);
-    struct model *m = f.m;
-    size_t N, n_cu;
-    int32_t *tokens = golden_i32(f.g, "tokens", &N), *cu = golden_i32(f.g, "cu_seqlens", &n_cu);
-    int B = (int)n_cu - 1, V = m->shape.V;
-    struct kv_cache *c = NULL;
-    struct kv_cache_cfg kc = {.n_blocks = 8, .block_size = 4, .max_seqs = 4, .max_len = 32};
-    assert_int_equal(kv_cache_create(&m->shape, &kc, &f.ledger, &c, &e), 0);
-    struct model_acts *a = NULL;
-    struct model_acts_cfg cfg = {.n_tokens_max = (int)N, .is_inference = true};
-    assert_int_equal(model_acts_create(m, &cfg, &a, &e), 0);
-    int seqs[8];
-    for (int b = 0; b < B; b++) assert_int_equal(kv_seq_create(c, &seqs[b], &e), 0);
-    float *logits = calloc((size_t)B * V, 4), *ref = golden_f32(f.g, "logits_last", NULL);
-    if (model_infer(m, a, c, seqs, tokens, cu, B, logits, &e) < 0) fail_msg("%s", e.msg);
-    double r = rel_err(logits, ref, (size_t)B * V, 1.0);
+    infer_up(&x, name, 4);
+    int V = x.f.m->shape.V;
+    float *logits = calloc((size_t)x.B * V, 4), *ref = golden_f32(x.f.g, "logits_last", NULL);
+    if (model_infer(x.f.m, x.a, x.c, x.seqs, x.tokens, x.cu, x.B, logits, &e) < 0)
+        fail_msg("%s", e.msg);
+    double r = rel_err(logits, ref, (size_t)x.B * V, 1.0);
     printf("%s: last logits rel err %.2e\n", name, r);
     assert_true(r < TOL_LOGPROB);
     free(logits);
     free(ref);
-    free(tokens);
-    free(cu);
-    model_acts_destroy(m, &a);
-    kv_cache_destroy(&c);
-    unload(&f);
+    infer_down(&x);
 }
 
 static void test_logits_last(void **state) {
@@ -176,37 +196,28 @@ static void test_logits_last(void **state) {
     check_logits_last("qwen2_tied");
 }
 
-static void test_reward_head(void **state) {
-    (void)state;
-    struct fixture f = {0};
+static void check_reward_head(const char *name, enum model_head head) {
+    struct infer_fixture x;
     struct err e;
-    load(&f, "qwen2_rm");
-    struct model *m = f.m;
-    assert_int_equal(m->shape.head, MODEL_HEAD_RM);
-    size_t N, n_cu;
-    int32_t *tokens = golden_i32(f.g, "tokens", &N), *cu = golden_i32(f.g, "cu_seqlens", &n_cu);
-    int B = (int)n_cu - 1;
-    struct kv_cache *c = NULL;
-    struct kv_cache_cfg kc = {.n_blocks = 8, .block_size = 16, .max_seqs = 4, .max_len = 32};
-    assert_int_equal(kv_cache_create(&m->shape, &kc, &f.ledger, &c, &e), 0);
-    struct model_acts *a = NULL;
-    struct model_acts_cfg cfg = {.n_tokens_max = (int)N, .is_inference = true};
-    assert_int_equal(model_acts_create(m, &cfg, &a, &e), 0);
-    int seqs[8];
-    for (int b = 0; b < B; b++) assert_int_equal(kv_seq_create(c, &seqs[b], &e), 0);
-    float score[8], *ref = golden_f32(f.g, "score", NULL);
-    if (model_infer_score(m, a, c, seqs, tokens, cu, B, score, &e) < 0) fail_msg("%s", e.msg);
-    double r = rel_err(score, ref, (size_t)B, 1.0);
-    printf("reward score rel err %.2e (%g vs %g)\n", r, score[0], ref[0]);
+    infer_up(&x, name, 16);
+    assert_int_equal(x.f.m->shape.head, head);
+    float score[8], *ref = golden_f32(x.f.g, "score", NULL);
+    if (model_infer_score(x.f.m, x.a, x.c, x.seqs, x.tokens, x.cu, x.B, score, &e) < 0)
+        fail_msg("%s", e.msg);
+    double r = rel_err(score, ref, (size_t)x.B, 1.0);
+    printf("%s: score rel err %.2e (%g vs %g)\n", name, r, score[0], ref[0]);
     assert_true(r < TOL_LOGPROB);
     // A reward model has no LM head.
-    assert_int_equal(model_infer(m, a, c, seqs, tokens, cu, B, score, &e), ERR_USER);
+    assert_int_equal(model_infer(x.f.m, x.a, x.c, x.seqs, x.tokens, x.cu, x.B, score, &e),
+                     ERR_USER);
     free(ref);
-    free(tokens);
-    free(cu);
-    model_acts_destroy(m, &a);
-    kv_cache_destroy(&c);
-    unload(&f);
+    infer_down(&x);
+}
+
+static void test_reward_head(void **state) {
+    (void)state;
+    check_reward_head("qwen2_rm", MODEL_HEAD_RM);
+    check_reward_head("qwen2_score", MODEL_HEAD_SCORE);
 }
 
 int main(void) {

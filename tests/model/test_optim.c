@@ -15,6 +15,7 @@
 #include "io/ckpt.h"
 #include "model/ckpt.h"
 #include "model/cpu/cpu.h"
+#include "model/from_config.h"
 #include "model/optim.h"
 
 // Central differences on fp32 parameters of scale 0.3 with eps 1e-2: truncation ~eps^2 of the
@@ -176,9 +177,48 @@ static void test_adamw_exact_resume(void **state) {
     backend_cpu_destroy(&be);
 }
 
+static void test_from_config(void **state) {
+    (void)state;
+    struct err e;
+    struct model_section c = {.hidden_size = 128,
+                              .intermediate_size = 352,
+                              .num_layers = 4,
+                              .num_heads = 4,
+                              .num_kv_heads = 0,
+                              .vocab_size = 0,
+                              .max_seq_len = 512,
+                              .rope_theta = 10000,
+                              .rms_norm_eps = 1e-6,
+                              .tie_embeddings = true};
+    struct model_shape s;
+    assert_int_equal(model_shape_from_config(&c, 260, &s, &e), 0);
+    assert_int_equal(s.V, 260); // from the tokenizer
+    assert_int_equal(s.Hkv, 4); // 0 = num_heads
+    assert_int_equal(s.D, 32);
+    c.num_kv_heads = 3;
+    assert_int_equal(model_shape_from_config(&c, 260, &s, &e), ERR_USER);
+    assert_string_equal(e.msg, "model.num_heads '4' is not a multiple of model.num_kv_heads '3'");
+    c.num_kv_heads = 2;
+    c.hidden_size = 0;
+    assert_int_equal(model_shape_from_config(&c, 260, &s, &e), ERR_USER);
+    assert_non_null(strstr(e.msg, "model.hidden_size '0'"));
+    struct optim_section o = {.lr = 1e-3,
+                              .beta1 = 0.9,
+                              .beta2 = 0.95,
+                              .eps = 1e-8,
+                              .grad_clip = 1,
+                              .min_lr_ratio = 0.1,
+                              .schedule = SCHED_COSINE,
+                              .warmup_steps = 0};
+    struct lr_schedule ls;
+    lr_schedule_from_config(&o, 100, &ls);
+    assert_int_equal(ls.kind, LR_COSINE);
+    assert_true(fabsf(lr_at(&ls, 100) - 1e-4f) < 1e-9f);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_model_finite_differences),
-                                       cmocka_unit_test(test_lr_schedules),
-                                       cmocka_unit_test(test_adamw_exact_resume)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_finite_differences), cmocka_unit_test(test_lr_schedules),
+        cmocka_unit_test(test_from_config), cmocka_unit_test(test_adamw_exact_resume)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
 // \boxed{}, must verify against itself; every GSM8K solution against its own
 // "#### N"; and every gold must equal itself through the parsers (the text
 // shortcut off), which exercises normalisation, structures and evaluation on
-// real notation. Rates and failures are printed; floors are asserted.
+// real notation; and each gold against the previous row's, which must be
+// wrong unless the two are the same answer. Rates and failures are printed;
+// floors are asserted.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,27 +23,31 @@
 // golds that are not answers (a handful of empty or prose golds); the
 // structural self-comparison may lose golds written in prose or notation we
 // read as text that is not comparable to itself (none known; kept as a margin).
-#define VERIFY_FLOOR 0.99
-#define STRUCTURAL_FLOOR 0.97
+#define VERIFY_FLOOR       0.99
+#define STRUCTURAL_FLOOR   0.97
 #define MAX_FAILURES_SHOWN 12
+// Neighbouring golds that differ as text but are the same answer ("0.5" and
+// "\frac12") are rare; every one found is printed for review.
+#define NEIGHBOUR_EQUAL_MAX 0.01
 
 enum gold_kind { GOLD_HASHES, GOLD_LAST_BOXED, GOLD_FIRST_OF_LIST, GOLD_STRING_OR_NUMBER };
 
 struct dataset {
     const char *file, *key;
     enum gold_kind kind;
+    const char *solution_key; // a worked solution to verify against the gold, or NULL
 };
 
 static const struct dataset datasets[] = {
-    {"gsm8k.test.jsonl", "answer", GOLD_HASHES},
-    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED},
-    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST},
-    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER},
-    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER},
+    {"gsm8k.test.jsonl", "answer", GOLD_HASHES, "answer"},
+    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED, NULL},
+    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST, NULL},
+    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, "solution"},
+    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER, NULL},
 };
 
 static char *data_dir(void) {
@@ -84,8 +90,20 @@ static bool row_gold(const cJSON *row, const struct dataset *d, char *buf, size_
     return true;
 }
 
+// Equal ignoring spaces and '$'.
+static bool same_text(const char *a, const char *b) {
+    for (;;) {
+        while (*a == ' ' || *a == '$') a++;
+        while (*b == ' ' || *b == '$') b++;
+        if (*a != *b) return false;
+        if (!*a) return true;
+        a++, b++;
+    }
+}
+
 struct tally {
     int n_rows, n_gold, n_verified, n_structural, n_solution, n_solution_ok, n_text;
+    int n_pairs, n_pairs_equal; // neighbouring golds with different text
 };
 
 static void check_file(struct reward_verifier *v, struct reward_equiv *q, const char *dir,
@@ -97,7 +115,7 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         printf("%-26s missing, skipped\n", d->file);
         return;
     }
-    char *line = NULL, gold[8192], response[8300];
+    char *line = NULL, gold[8192], response[8300], prev[8192] = "";
     size_t cap = 0;
     int n_shown = 0;
     while (getline(&line, &cap, f) > 0) {
@@ -118,7 +136,7 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         bool is_self = equiv_check(q, gold, strlen(gold), gold, strlen(gold), false, &why) ==
                        REWARD_EQUIV_EQUAL;
         t->n_structural += is_self;
-        bool has_text = false;  // a leaf read as text: notation the parsers do not evaluate
+        bool has_text = false; // a leaf read as text: notation the parsers do not evaluate
         for (int k = 0; k < q->n_items; k++) has_text |= q->items[k].kind == IT_TEXT;
         t->n_text += has_text;
         if (has_text && getenv("SHOW_TEXT")) printf("  text: %s\n", gold);
@@ -126,14 +144,33 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
             printf("  %s row %d: gold '%.80s': verify %s (%s), structural %s (%s)\n", d->file,
                    t->n_rows, gold, vd.is_correct ? "ok" : "FAIL", vd.reason,
                    is_self ? "ok" : "FAIL", why);
-        if (d->kind == GOLD_HASHES) {  // the whole worked solution, GSM8K style
-            const cJSON *sol = cJSON_GetObjectItemCaseSensitive(row, d->key);
+        // a wrong answer must stay wrong: the previous row's gold, where the
+        // two differ as text, is (nearly always) a different answer
+        if (prev[0] && !same_text(prev, gold)) {
+            snprintf(response, sizeof response, "\\boxed{%s}", prev);
+            reward_verify(v, response, strlen(response), gold, strlen(gold), NULL, &vd);
+            t->n_pairs++;
+            t->n_pairs_equal += vd.is_correct;
+            if (vd.is_correct)
+                printf("  %s row %d: previous gold '%.60s' equals '%.60s' (%s)\n", d->file,
+                       t->n_rows, prev, gold, vd.reason);
+        }
+        snprintf(prev, sizeof prev, "%s", gold);
+        const cJSON *sol =
+            d->solution_key ? cJSON_GetObjectItemCaseSensitive(row, d->solution_key) : NULL;
+        if (cJSON_IsString(sol)) { // the worked solution (GSM8K: with its "####")
             struct reward_extract_opts ex;
-            reward_extract_opts_default(&ex, REWARD_MODE_GSM8K);
+            reward_extract_opts_default(&ex, d->kind == GOLD_HASHES ? REWARD_MODE_GSM8K
+                                                                    : REWARD_MODE_BOXED);
             reward_verify(v, sol->valuestring, strlen(sol->valuestring), gold, strlen(gold), &ex,
                           &vd);
             t->n_solution++;
             t->n_solution_ok += vd.is_correct;
+            if (!vd.is_correct)
+                printf("  %s row %d: solution '...%.60s' vs gold '%s': %s\n", d->file, t->n_rows,
+                       sol->valuestring +
+                           (strlen(sol->valuestring) > 60 ? strlen(sol->valuestring) - 60 : 0),
+                       gold, vd.reason);
         }
         cJSON_Delete(row);
     }
@@ -164,12 +201,16 @@ static void test_real_data(void **state) {
         printf("%-26s rows %5d  golds %5d  self-verify %.4f  structural %.4f  text leaves %.4f",
                datasets[k].file, t.n_rows, t.n_gold, verified, structural,
                (double)t.n_text / t.n_gold);
+        printf("  neighbours equal %d/%d", t.n_pairs_equal, t.n_pairs);
         if (t.n_solution) printf("  solutions %d/%d", t.n_solution_ok, t.n_solution);
         printf("\n");
         assert_true(t.n_gold >= t.n_rows * 0.99);
         assert_true(verified >= VERIFY_FLOOR);
         assert_true(structural >= STRUCTURAL_FLOOR);
-        assert_int_equal(t.n_solution_ok, t.n_solution);  // every GSM8K solution
+        // every GSM8K solution; AIME 2024 has one solution without a final answer
+        // (row 1 ends "... $180 + 24 = 204$. -sepehr2010", no \boxed{})
+        assert_true(t.n_solution_ok >= t.n_solution - (t.n_solution > 0 && t.n_solution < 100));
+        assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);
     }
     reward_equiv_destroy(&q);
     reward_verifier_destroy(&v);

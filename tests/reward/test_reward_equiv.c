@@ -14,7 +14,7 @@
 
 struct equiv_case {
     const char *answer, *gold;
-    int expected;  // 1 equal, 0 different
+    int expected; // 1 equal, 0 different
 };
 
 static const struct equiv_case cases[] = {
@@ -104,6 +104,10 @@ static const struct equiv_case cases[] = {
     {"1000.05", "1000", 0},
     {"3.14159", "\\pi", 1},
     {"3.14", "\\pi", 0},
+    {"2.88e-19", "1.325e-27", 0},
+    {"1.325 \\times 10^{-27}", "1.325e-27", 1},
+    {"\\sin(\\pi)", "0", 1},
+    {"0", "0.001", 0},
     {"025", "25", 1},
     {"0.1 + 0.2", "0.3", 1},
     {"2^{10}", "1024", 1},
@@ -191,6 +195,15 @@ static const struct equiv_case cases[] = {
     {"10 - 4n", "-4n+10", 1},
     {"-4(n-5)-10", "10-4n", 1},
     {"e^{x}", "e^{-x}", 0},
+    {"\\lfloor \\frac{2n}{3} \\rfloor + 1", "\\left\\lfloor\\frac{2 n}{3}\\right\\rfloor+1", 1},
+    {"\\lfloor x \\rfloor", "\\lceil x \\rceil", 0},
+    {"\\lfloor 2.7 \\rfloor", "2", 1},
+    {"\\rho_{0} r_0^2", "r_{0}^{2}\\rho_0", 1},
+    {"\\rho_{0}", "\\rho_{1}", 0},
+    {"y^{\\prime} + y", "y + y'", 1},
+    {"y'", "y", 0},
+    {"-1./3", "-\\frac13", 1},
+    {"\\lambda^5 [e^{x}-1]", "\\lambda^{5}(e^x - 1)", 1},
     // ---- structures: tuples, sets, lists ----
     {"(1,2)", "(1,2)", 1},
     {"(1, 2)", "(1,2)", 1},
@@ -206,6 +219,9 @@ static const struct equiv_case cases[] = {
     {"3, 5", "3", 0},
     {"3", "3, 5", 0},
     {"1, 2 and 3", "1,2,3", 1},
+    {"2 \\text{ or } -2", "\\pm 2", 1},
+    {"2x = 4", "4", 0},
+    {"2x = 4", "2", 0},
     {"\\pm 2", "2, -2", 1},
     {"-2, 2", "\\pm 2", 1},
     {"1 \\pm \\sqrt{2}", "1+\\sqrt2, 1-\\sqrt2", 1},
@@ -218,6 +234,10 @@ static const struct equiv_case cases[] = {
     // ---- intervals and unions ----
     {"[0,1)", "[0,1)", 1},
     {"[0,1)", "[0,1]", 0},
+    {"x \\in [0,1)", "[0,1)", 1},
+    {"x \\in (0,1)", "[0,1)", 0},
+    {"x \\le 3", "x \\leq 3", 1},
+    {"x \\le 3", "x \\geq 3", 0},
     {"(0,1)", "[0,1]", 0},
     {"(0,1]", "(0,1)", 0},
     {"[0, \\frac{1}{2})", "[0, 0.5)", 1},
@@ -241,7 +261,8 @@ static const struct equiv_case cases[] = {
     {"x = 2, y = 3", "y=3, x=2", 1},
     {"x = 2, y = 3", "x=3, y=2", 0},
     // ---- matrices ----
-    {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}", 1},
+    {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}",
+     1},
     {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\4&3\\end{pmatrix}", 0},
     {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}", 0},
     {"\\begin{pmatrix}\\frac12\\\\1\\end{pmatrix}", "\\begin{pmatrix}0.5\\\\1\\end{pmatrix}", 1},
@@ -268,11 +289,11 @@ static void test_equiv_table(void **state) {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const struct equiv_case *c = &cases[k];
         const char *reason;
-        enum reward_equiv_result r = reward_equiv_check(q, c->answer, strlen(c->answer), c->gold,
-                                                        strlen(c->gold), &reason);
+        enum reward_equiv_result r =
+            reward_equiv_check(q, c->answer, strlen(c->answer), c->gold, strlen(c->gold), &reason);
         if ((r == REWARD_EQUIV_EQUAL) != c->expected) {
-            printf("case %zu: '%s' vs gold '%s': expected %s, got %s (%s)\n", k, c->answer,
-                   c->gold, c->expected ? "equal" : "different",
+            printf("case %zu: '%s' vs gold '%s': expected %s, got %s (%s)\n", k, c->answer, c->gold,
+                   c->expected ? "equal" : "different",
                    r == REWARD_EQUIV_EQUAL ? "equal" : "different", reason);
             n_wrong++;
         }

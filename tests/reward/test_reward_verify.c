@@ -16,7 +16,7 @@
 struct extract_case {
     const char *response;
     enum reward_mode mode;
-    const char *expected;  // NULL: no answer
+    const char *expected; // NULL: no answer
     enum reward_answer_source source;
 };
 
@@ -175,7 +175,7 @@ static void test_pathological(void **state) {
     verify_str(v, "\\boxed{1000!}", "5", &vd);
     assert_false(vd.is_correct);
     verify_str(v, "\\boxed{1000!}", "1000!", &vd);
-    assert_true(vd.is_correct);  // same text, value overflows: decided as text
+    assert_true(vd.is_correct); // same text, value overflows: decided as text
     verify_str(v, "\\boxed{(10^{400})!}", "2", &vd);
     assert_false(vd.is_correct);
     verify_str(v, "\\boxed{x^{10^{10}}}", "x", &vd);
@@ -230,7 +230,7 @@ static void test_shaping_modes(void **state) {
     enum reward_shaping_mode m;
     assert_true(reward_shaping_mode_parse("qwen", &m) && m == REWARD_SHAPING_QWEN);
     assert_false(reward_shaping_mode_parse("sigmoid", &m));
-    o.alpha = 0;
+    o.alpha = -1;
     assert_int_equal(reward_shaping_opts_check(&o, &e), ERR_USER);
 }
 
@@ -240,7 +240,8 @@ static void test_shaping_correct_outranks_wrong(void **state) {
     (void)state;
     struct reward_shaping_opts o;
     reward_shaping_opts_default(&o);
-    double extremes[] = {0, 1e-300, -1e-300, 1, -1, 36, -36, 80, -80, 1500, -1500, 1e300,
+    double extremes[] = {0,      1e-300,  -1e-300,  1,        -1,        36,
+                         -36,    80,      -80,      1500,     -1500,     1e300,
                          -1e300, DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN};
     size_t n_ext = sizeof extremes / sizeof extremes[0];
     struct rng_seq r;
@@ -251,7 +252,8 @@ static void test_shaping_correct_outranks_wrong(void **state) {
         for (int k = 0; k < 3; k++) {
             o.alpha = k == 0 ? 0.5 : k == 1 ? 1 : 10;
             double correct = reward_shape(&o, 1, &a), wrong = reward_shape(&o, 0, &b);
-            if (!(correct > wrong)) fail_msg("r_m %g (correct) vs %g (wrong), alpha %g", a, b, o.alpha);
+            if (!(correct > wrong))
+                fail_msg("r_m %g (correct) vs %g (wrong), alpha %g", a, b, o.alpha);
         }
     }
 }
@@ -260,7 +262,7 @@ static void test_overlong_and_score(void **state) {
     (void)state;
     struct reward_shaping_opts o;
     reward_shaping_opts_default(&o);
-    assert_true(reward_overlong_penalty(&o, 1 << 20) == 0);  // off by default
+    assert_true(reward_overlong_penalty(&o, 1 << 20) == 0); // off by default
     o.has_overlong_penalty = true;
     o.overlong_max_tokens = 100;
     o.overlong_buffer_tokens = 20;
@@ -272,8 +274,8 @@ static void test_overlong_and_score(void **state) {
     assert_true(reward_overlong_penalty(&o, 100) == -1);
     assert_true(reward_overlong_penalty(&o, 101) == -1);
     struct reward_verifier *v = make_verifier(REWARD_MODE_BOXED);
-    struct reward_request req = {.response = "\\boxed{3}", .n_response = 9, .gold = "3",
-                                 .n_gold = 1, .n_tokens = 90};
+    struct reward_request req = {
+        .response = "\\boxed{3}", .n_response = 9, .gold = "3", .n_gold = 1, .n_tokens = 90};
     struct reward_verdict vd;
     struct reward_components c;
     struct reward_stats s = {0};
