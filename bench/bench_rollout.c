@@ -3,9 +3,10 @@
 // randomly initialised model: the same batched decode re-prefilling the prompt for every
 // sample (no sharing), and a plain one-sample-at-a-time KV-cache loop (batch 1). Also the
 // time shares (prefill, decode forward split into matmuls and attention, sampling) and the
-// memory the KV cache really used. With PyTorch installed, bench/torch_ref.py's plain
-// KV-cache decode loop of the same shape and thread count is measured too (run from the
-// project root).
+// memory the KV cache really used. The baselines use plain GEMMs; the engine runs with them
+// and with its batch-invariant GEMM (the default), which prices exact batch invariance. With
+// PyTorch installed, bench/torch_ref.py's plain KV-cache decode loop of the same shape and thread
+// count is measured too (run from the project root).
 //
 //   bench_rollout [--queries 16] [--new 256] [--prompt 160] [--threads N]
 //                 [--model tiny|small|medium] [--no-torch] [--python PY]
@@ -35,7 +36,7 @@ static const struct {
 
 struct run_out {
     double tok_s, seconds;
-    double gemm_s, attn_s;  // inside the model's calls, prefill and decode
+    double gemm_s, attn_s; // inside the model's calls, prefill and decode
     int64_t n_tokens;
     struct rollout_stats st;
     size_t kv_peak_bytes;
@@ -76,8 +77,8 @@ static void row(const char *name, int G, const struct run_out *o, double ref_tok
 }
 
 int main(int argc, char **argv) {
-    struct bench_args a = {.queries = 16, .n_new = 256, .prompt = 160, .model = "small",
-                           .py = "python3"};
+    struct bench_args a = {
+        .queries = 16, .n_new = 256, .prompt = 160, .model = "small", .py = "python3"};
     for (int i = 1; i < argc; i += 2) {
         if (!strcmp(argv[i], "--no-torch")) {
             a.py = NULL;
@@ -85,12 +86,18 @@ int main(int argc, char **argv) {
         } else if (i + 1 == argc) {
             fprintf(stderr, "bench_rollout: %s needs a value\n", argv[i]);
             return 1;
-        } else if (!strcmp(argv[i], "--python")) a.py = argv[i + 1];
-        else if (!strcmp(argv[i], "--queries")) a.queries = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--new")) a.n_new = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--prompt")) a.prompt = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) a.threads = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--model")) a.model = argv[i + 1];
+        } else if (!strcmp(argv[i], "--python"))
+            a.py = argv[i + 1];
+        else if (!strcmp(argv[i], "--queries"))
+            a.queries = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--new"))
+            a.n_new = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--prompt"))
+            a.prompt = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            a.threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--model"))
+            a.model = argv[i + 1];
         else {
             fprintf(stderr, "bench_rollout: unknown option '%s'\n", argv[i]);
             return 1;
@@ -102,10 +109,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_rollout: unknown model '%s' (tiny, small, medium)\n", a.model);
         return 1;
     }
-    struct model_shape s = {.C = configs[ci].C, .L = configs[ci].L, .H = configs[ci].H,
-                            .Hkv = configs[ci].Hkv, .D = configs[ci].C / configs[ci].H,
-                            .F = configs[ci].F, .V = configs[ci].V, .max_pos = 4096,
-                            .rope_theta = 10000.0f, .rms_eps = 1e-6f, .is_tied = true,
+    struct model_shape s = {.C = configs[ci].C,
+                            .L = configs[ci].L,
+                            .H = configs[ci].H,
+                            .Hkv = configs[ci].Hkv,
+                            .D = configs[ci].C / configs[ci].H,
+                            .F = configs[ci].F,
+                            .V = configs[ci].V,
+                            .max_pos = 4096,
+                            .rope_theta = 10000.0f,
+                            .rms_eps = 1e-6f,
+                            .is_tied = true,
                             .head = MODEL_HEAD_LM};
     struct err e;
     struct backend *be = NULL;
@@ -133,7 +147,8 @@ int main(int argc, char **argv) {
     // A pool for every sample at once, unshared, in the worst case (+ a block per sequence).
     size_t per_pos = (size_t)s.L * 2 * s.Hkv * s.D * sizeof(float);
     c.max_batch_seqs = a.queries * 32;
-    c.kv_cache_mb = (int64_t)((size_t)c.max_batch_seqs * (a.prompt + a.n_new + 16) * per_pos >> 20) + 1;
+    c.kv_cache_mb =
+        (int64_t)((size_t)c.max_batch_seqs * (a.prompt + a.n_new + 16) * per_pos >> 20) + 1;
     printf("model %s (C %d, L %d, H %d/%d, F %d, V %d), %d threads; %d queries x G samples x %d "
            "new tokens, prompts of %d\n",
            a.model, s.C, s.L, s.H, s.Hkv, s.F, s.V, be->n_threads, a.queries, a.n_new, a.prompt);
@@ -143,25 +158,33 @@ int main(int argc, char **argv) {
     const int Gs[2] = {8, 32};
     for (int k = 0; k < 2 && !rc; k++) {
         int G = Gs[k];
-        struct run_out eng, unsh, seq;
+        struct run_out eng, plain, unsh, seq;
+        c.is_batch_invariant = false; // the baselines: plain GEMMs
         c.is_prefix_unshared = true;
-        c.max_batch_seqs = 1;  // the plain loop: one sample at a time, its own prefill
+        c.max_batch_seqs = 1; // the plain loop: one sample at a time, its own prefill
         rc |= run(m, &prof, &c, qs, 1, G < 4 ? G : 4, &seq);
         c.max_batch_seqs = a.queries * 32;
         rc |= run(m, &prof, &c, qs, a.queries, G, &unsh);
         c.is_prefix_unshared = false;
+        rc |= run(m, &prof, &c, qs, a.queries, G, &plain);
+        c.is_batch_invariant = true;
         rc |= run(m, &prof, &c, qs, a.queries, G, &eng);
         if (rc) break;
         row("batch 1, re-prefill", G, &seq, seq.tok_s);
         row("batched, re-prefill", G, &unsh, seq.tok_s);
-        row("engine (fork)", G, &eng, seq.tok_s);
-        printf("engine / batched re-prefill: %.2fx tokens/s, %.2fx KV memory\n",
-               eng.tok_s / unsh.tok_s, (double)eng.kv_peak_bytes / unsh.kv_peak_bytes);
-        if (a.py) {  // decode-only tokens/s of a plain PyTorch loop over all sequences at once
+        row("engine, plain GEMM", G, &plain, seq.tok_s);
+        row("engine (invariant)", G, &eng, seq.tok_s);
+        printf("engine / batched re-prefill (both plain GEMM): %.2fx tokens/s, %.2fx KV memory; "
+               "batch-invariant GEMM costs %.2fx\n",
+               plain.tok_s / unsh.tok_s, (double)plain.kv_peak_bytes / unsh.kv_peak_bytes,
+               plain.tok_s / eng.tok_s);
+        if (a.py) { // decode-only tokens/s of a plain PyTorch loop over all sequences at once
             char cmd[512];
-            snprintf(cmd, sizeof cmd, "%s bench/torch_ref.py decode %d %d %d %d %d %d %d %d %d %d "
-                     "2>/dev/null", a.py, s.C, s.L, s.H, s.Hkv, s.F, s.V, a.queries * G, a.prompt,
-                     a.n_new, be->n_threads);
+            snprintf(cmd, sizeof cmd,
+                     "%s bench/torch_ref.py decode %d %d %d %d %d %d %d %d %d %d "
+                     "2>/dev/null",
+                     a.py, s.C, s.L, s.H, s.Hkv, s.F, s.V, a.queries * G, a.prompt, a.n_new,
+                     be->n_threads);
             double x = 0;
             FILE *p = popen(cmd, "r");
             char line[256];
@@ -171,7 +194,8 @@ int main(int argc, char **argv) {
             double eng_decode = (double)eng.st.n_decode_tokens / eng.st.decode_s;
             if (x > 0)
                 printf("PyTorch KV-cache loop (decode only): %.1f tokens/s; engine decode only "
-                       "%.1f tokens/s: %.2fx\n", x, eng_decode, eng_decode / x);
+                       "%.1f tokens/s: %.2fx\n",
+                       x, eng_decode, eng_decode / x);
             else
                 printf("PyTorch KV-cache loop: not measured (no torch for '%s')\n", a.py);
         }

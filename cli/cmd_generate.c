@@ -81,13 +81,20 @@ static int parse_args(int argc, char **argv, struct gen_args *a, struct err *e) 
             return err_user(e, "generate: unexpected argument '%s' (see 'grpo generate --help')",
                             f);
         i++;
-        if (!strcmp(f, "--model")) a->model = v;
-        else if (!strcmp(f, "--tokenizer")) a->tokenizer = v;
-        else if (!strcmp(f, "--chat-template")) a->chat = v;
-        else if (!strcmp(f, "--system-prompt")) a->system = v;
-        else if (!strcmp(f, "--temperature")) TRY(parse_real(f, v, &a->cfg.sampling.temperature, e));
-        else if (!strcmp(f, "--top-p")) TRY(parse_real(f, v, &a->cfg.sampling.top_p, e));
-        else if (!strcmp(f, "--min-p")) TRY(parse_real(f, v, &a->cfg.sampling.min_p, e));
+        if (!strcmp(f, "--model"))
+            a->model = v;
+        else if (!strcmp(f, "--tokenizer"))
+            a->tokenizer = v;
+        else if (!strcmp(f, "--chat-template"))
+            a->chat = v;
+        else if (!strcmp(f, "--system-prompt"))
+            a->system = v;
+        else if (!strcmp(f, "--temperature"))
+            TRY(parse_real(f, v, &a->cfg.sampling.temperature, e));
+        else if (!strcmp(f, "--top-p"))
+            TRY(parse_real(f, v, &a->cfg.sampling.top_p, e));
+        else if (!strcmp(f, "--min-p"))
+            TRY(parse_real(f, v, &a->cfg.sampling.min_p, e));
         else if (!strcmp(f, "--stop")) {
             if (a->cfg.n_stop == ROLLOUT_MAX_STOP)
                 return err_user(e, "generate: at most %d --stop strings", ROLLOUT_MAX_STOP);
@@ -96,27 +103,49 @@ static int parse_args(int argc, char **argv, struct gen_args *a, struct err *e) 
             static const struct {
                 const char *flag;
                 long long lo, hi;
-            } ints[] = {{"--n", 1, 65536},          {"--top-k", 0, 1 << 24},
-                        {"--max-new-tokens", 1, 1 << 24}, {"--seed", 0, INT64_MAX},
-                        {"--step", 0, INT64_MAX},   {"--kv-cache-mb", 1, 1 << 24},
-                        {"--max-batch-seqs", 1, 1 << 20}, {"--batch-queries", 1, 1 << 20},
-                        {"--threads", 1, 1024},     {0}};
+            } ints[] = {{"--n", 1, 65536},
+                        {"--top-k", 0, 1 << 24},
+                        {"--max-new-tokens", 1, 1 << 24},
+                        {"--seed", 0, INT64_MAX},
+                        {"--step", 0, INT64_MAX},
+                        {"--kv-cache-mb", 1, 1 << 24},
+                        {"--max-batch-seqs", 1, 1 << 20},
+                        {"--batch-queries", 1, 1 << 20},
+                        {"--threads", 1, 1024},
+                        {0}};
             int k = 0;
             while (ints[k].flag && strcmp(ints[k].flag, f)) k++;
             if (!ints[k].flag)
-                return err_user(e, "generate: unknown option '%s' (see 'grpo generate --help')",
-                                f);
+                return err_user(e, "generate: unknown option '%s' (see 'grpo generate --help')", f);
             TRY(parse_int(f, v, ints[k].lo, ints[k].hi, &x, e));
             switch (k) {
-            case 0: a->o.G = (int)x; break;
-            case 1: a->cfg.sampling.top_k = (int)x; break;
-            case 2: a->cfg.max_new_tokens = (int)x; break;
-            case 3: a->o.seed = (uint64_t)x; break;
-            case 4: a->o.step = x; break;
-            case 5: a->cfg.kv_cache_mb = x; break;
-            case 6: a->cfg.max_batch_seqs = (int)x; break;
-            case 7: a->o.batch_queries = (int)x; break;
-            default: a->threads = (int)x; break;
+            case 0:
+                a->o.G = (int)x;
+                break;
+            case 1:
+                a->cfg.sampling.top_k = (int)x;
+                break;
+            case 2:
+                a->cfg.max_new_tokens = (int)x;
+                break;
+            case 3:
+                a->o.seed = (uint64_t)x;
+                break;
+            case 4:
+                a->o.step = x;
+                break;
+            case 5:
+                a->cfg.kv_cache_mb = x;
+                break;
+            case 6:
+                a->cfg.max_batch_seqs = (int)x;
+                break;
+            case 7:
+                a->o.batch_queries = (int)x;
+                break;
+            default:
+                a->threads = (int)x;
+                break;
             }
         }
     }

@@ -9,25 +9,29 @@
 #include "core/log.h"
 #include "rollout/engine_internal.h"
 
-#define DEFAULT_BLOCK_SIZE 16
+#define DEFAULT_BLOCK_SIZE     16
 #define DEFAULT_PREFILL_TOKENS 2048
 
 const char *rollout_finish_name(int finish) {
-    return finish == ROLLOUT_FINISH_STOP ? "stop" : finish == ROLLOUT_FINISH_LENGTH ? "length" : "?";
+    return finish == ROLLOUT_FINISH_STOP     ? "stop"
+           : finish == ROLLOUT_FINISH_LENGTH ? "length"
+                                             : "?";
 }
 
 void rollout_cfg_defaults(struct rollout_cfg *c) {
     *c = (struct rollout_cfg){.max_new_tokens = 1024,
                               .sampling = {.temperature = 1, .top_p = 1, .min_p = 0, .top_k = 0},
                               .kv_cache_mb = 1024,
-                              .max_batch_seqs = 256};
+                              .max_batch_seqs = 256,
+                              .is_batch_invariant = true};
 }
 
 void rollout_cfg_from_config(struct rollout_cfg *c, const struct rollout_section *r) {
     rollout_cfg_defaults(c);
     c->max_new_tokens = (int)r->max_new_tokens;
     c->sampling = (struct sampler_cfg){.temperature = (float)r->temperature,
-                                       .top_p = (float)r->top_p, .min_p = (float)r->min_p,
+                                       .top_p = (float)r->top_p,
+                                       .min_p = (float)r->min_p,
                                        .top_k = (int)r->top_k};
     c->n_stop = r->stop.n;
     c->stop = (const char *const *)r->stop.items;
@@ -36,7 +40,9 @@ void rollout_cfg_from_config(struct rollout_cfg *c, const struct rollout_section
     c->plan_group_size = (int)r->group_size;
 }
 
-static int ceil_div(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
+static int ceil_div(int64_t a, int64_t b) {
+    return (int)((a + b - 1) / b);
+}
 
 static size_t buffers_bytes(const struct model_shape *s, int max_batch_seqs, int max_new_cap,
                             int n_threads) {
@@ -44,9 +50,8 @@ static size_t buffers_bytes(const struct model_shape *s, int max_batch_seqs, int
     return sizeof(float) * (B * V + V + 3 * B * (size_t)max_new_cap + 2 * (size_t)n_threads * V);
 }
 
-static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c,
-                        int prompt_tokens, int G, int n_threads, struct rollout_plan *p,
-                        struct err *e) {
+static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c, int prompt_tokens,
+                        int G, int n_threads, struct rollout_plan *p, struct err *e) {
     memset(p, 0, sizeof *p);
     TRY(sampler_cfg_check(&c->sampling, e));
     if (c->max_new_tokens < 1)
@@ -54,8 +59,8 @@ static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c
     if (c->max_batch_seqs < 1 || c->max_batch_seqs > (1 << 20))
         return err_user(e, "rollout max_batch_seqs '%d' out of range 1..%d", c->max_batch_seqs,
                         1 << 20);
-    if (c->kv_cache_mb < 1) return err_user(e, "rollout kv_cache_mb '%lld' must be >= 1",
-                                            (long long)c->kv_cache_mb);
+    if (c->kv_cache_mb < 1)
+        return err_user(e, "rollout kv_cache_mb '%lld' must be >= 1", (long long)c->kv_cache_mb);
     if (c->block_size < 0 || c->prefill_tokens < 0)
         return err_user(e, "rollout block_size and prefill_tokens must be >= 0");
     p->block_size = c->block_size ? c->block_size : DEFAULT_BLOCK_SIZE;
@@ -68,13 +73,14 @@ static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c
     if (n_blocks > INT32_MAX) n_blocks = INT32_MAX;
     p->n_blocks = (int)n_blocks;
     p->kv_bytes = (size_t)n_blocks * block_bytes;
-    p->max_seqs_slots = 2 * c->max_batch_seqs + 1;  // samples, their parents, one held parent
+    p->max_seqs_slots = 2 * c->max_batch_seqs + 1; // samples, their parents, one held parent
     int prefill = c->prefill_tokens ? c->prefill_tokens : DEFAULT_PREFILL_TOKENS;
     p->n_tokens_max = prefill > c->max_batch_seqs ? prefill : c->max_batch_seqs;
     struct model_acts_cfg ac = {.n_tokens_max = p->n_tokens_max, .is_inference = true};
     p->acts_bytes = model_acts_bytes(s, &ac);
     int max_new = c->max_new_tokens < s->max_pos ? c->max_new_tokens : s->max_pos;
     p->buffers_bytes = buffers_bytes(s, c->max_batch_seqs, max_new, n_threads);
+    if (c->is_batch_invariant) p->buffers_bytes += invariant_backend_bytes(s);
     p->total_bytes = p->kv_bytes + p->acts_bytes + p->buffers_bytes;
     // Worst case of one sequence: its prompt and all but its last id in the cache.
     if (prompt_tokens < 1) prompt_tokens = 1;
@@ -106,8 +112,9 @@ void rollout_plan_print(const struct rollout_plan *p, const struct rollout_cfg *
             p->block_size, p->kv_bytes / mib);
     fprintf(f, "rollout plan: workspace %d tokens, %.1f MiB; buffers %.1f MiB; total %.1f MiB\n",
             p->n_tokens_max, p->acts_bytes / mib, p->buffers_bytes / mib, p->total_bytes / mib);
-    fprintf(f, "rollout plan: sequences decoded at once: at most %d (max_batch_seqs %d); worst "
-               "case fits %d unshared, %d with shared prompts\n",
+    fprintf(f,
+            "rollout plan: sequences decoded at once: at most %d (max_batch_seqs %d); worst "
+            "case fits %d unshared, %d with shared prompts\n",
             c->max_batch_seqs, c->max_batch_seqs, p->seqs_fit_worst, p->seqs_fit_shared);
 }
 
@@ -141,34 +148,44 @@ static int engine_stops(struct rollout_engine *g, const struct rollout_cfg *c, s
 
 int rollout_engine_create(struct model *m, const struct tokenizer *tok,
                           const struct chat_template *chat, const struct rollout_cfg *cfg,
-                          struct mem_ledger *ledger, struct rollout_engine **out,
-                          struct err *e) {
+                          struct mem_ledger *ledger, struct rollout_engine **out, struct err *e) {
     *out = NULL;
     if (m->shape.head != MODEL_HEAD_LM) return err_user(e, "rollout needs a language model");
     struct rollout_engine *g = xcalloc(1, sizeof *g);
     int rc = 0;
-    *g = (struct rollout_engine){.m = m, .tok = tok, .chat = chat, .ledger = ledger,
-                                 .cfg = *cfg, .V = m->shape.V, .n_allowed = m->shape.V,
+    *g = (struct rollout_engine){.m = m,
+                                 .tok = tok,
+                                 .chat = chat,
+                                 .ledger = ledger,
+                                 .cfg = *cfg,
+                                 .V = m->shape.V,
+                                 .n_allowed = m->shape.V,
                                  .n_threads = omp_get_max_threads()};
     if (tok && tokenizer_vocab_size(tok) < g->V) g->n_allowed = tokenizer_vocab_size(tok);
     TRY_FAIL(rc, engine_stops(g, cfg, e));
-    TRY_FAIL(rc, plan_compute(&m->shape, cfg, cfg->plan_prompt_tokens ? cfg->plan_prompt_tokens : 512,
-                              cfg->plan_group_size, g->n_threads, &g->plan, e));
+    TRY_FAIL(rc,
+             plan_compute(&m->shape, cfg, cfg->plan_prompt_tokens ? cfg->plan_prompt_tokens : 512,
+                          cfg->plan_group_size, g->n_threads, &g->plan, e));
     if (g->plan.seqs_fit_worst < 1) {
-        rc = err_user(e, "rollout kv_cache_mb '%lld' cannot hold one sequence of %d prompt and %d "
-                         "new tokens (%d blocks of %d positions)", (long long)cfg->kv_cache_mb,
-                      cfg->plan_prompt_tokens ? cfg->plan_prompt_tokens : 512,
-                      cfg->max_new_tokens, g->plan.n_blocks, g->plan.block_size);
+        rc = err_user(e,
+                      "rollout kv_cache_mb '%lld' cannot hold one sequence of %d prompt and %d "
+                      "new tokens (%d blocks of %d positions)",
+                      (long long)cfg->kv_cache_mb,
+                      cfg->plan_prompt_tokens ? cfg->plan_prompt_tokens : 512, cfg->max_new_tokens,
+                      g->plan.n_blocks, g->plan.block_size);
         goto fail;
     }
-    g->max_new_cap = cfg->max_new_tokens < m->shape.max_pos ? cfg->max_new_tokens
-                                                            : m->shape.max_pos;
-    struct kv_cache_cfg kc = {.n_blocks = g->plan.n_blocks, .block_size = g->plan.block_size,
-                              .max_seqs = g->plan.max_seqs_slots, .max_len = m->shape.max_pos};
+    g->max_new_cap =
+        cfg->max_new_tokens < m->shape.max_pos ? cfg->max_new_tokens : m->shape.max_pos;
+    struct kv_cache_cfg kc = {.n_blocks = g->plan.n_blocks,
+                              .block_size = g->plan.block_size,
+                              .max_seqs = g->plan.max_seqs_slots,
+                              .max_len = m->shape.max_pos};
     TRY_FAIL(rc, kv_cache_create(&m->shape, &kc, ledger, &g->kv, e));
     struct model_acts_cfg ac = {.n_tokens_max = g->plan.n_tokens_max, .is_inference = true};
     TRY_FAIL(rc, model_acts_create(m, &ac, &g->acts, e));
-    g->buf_bytes = g->plan.buffers_bytes;
+    if (cfg->is_batch_invariant) g->inv = invariant_backend_create(m->be, &m->shape);
+    g->buf_bytes = g->plan.buffers_bytes - (g->inv ? invariant_backend_bytes(&m->shape) : 0);
     g->buf = alloc_aligned(ledger, MEM_ROLLOUT, g->buf_bytes);
     if (!g->buf) {
         rc = err_user(e, "out of memory for %zu bytes of rollout buffers", g->buf_bytes);
@@ -203,6 +220,7 @@ void rollout_engine_destroy(struct rollout_engine **pg) {
     model_acts_destroy(g->m, &g->acts);
     if (g->buf) alloc_free(g->ledger, MEM_ROLLOUT, g->buf_bytes, (void **)&g->buf);
     for (int i = 0; i < ROLLOUT_MAX_STOP; i++) free(g->stop_text[i]);
+    invariant_backend_destroy(&g->inv);
     free(g->stop_ids);
     free(g->slots);
     free(g->call_seqs);

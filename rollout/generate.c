@@ -20,7 +20,7 @@
 struct query_state {
     int P, max_new, prompt_blocks, priv_blocks;
     int n_started, n_unfinished;
-    int parent;  // KV sequence holding the prompt while samples remain to fork, else -1
+    int parent; // KV sequence holding the prompt while samples remain to fork, else -1
 };
 
 // A prefill unit: a prompt going into one KV sequence; its first-token logits serve the
@@ -38,21 +38,23 @@ struct run {
     uint64_t seed;
     struct query_state *qi;
     struct rollout_result *out;
-    int64_t *samp_start;  // (n G) where a finished sample sits in the staging arrays
+    int64_t *samp_start; // (n G) where a finished sample sits in the staging arrays
     int32_t *samp_len;
     int64_t n_staged;
-    int next_q;           // next query to prefill
-    int cur_q;            // query whose samples are being started, or -1
-    int64_t reserved;     // KV blocks reserved
+    int next_q;       // next query to prefill
+    int cur_q;        // query whose samples are being started, or -1
+    int64_t reserved; // KV blocks reserved
     int n_live, n_done;
     // Scratch of max_batch_seqs entries each.
-    int *adm;             // slots admitted in this round
-    struct unit *units;   // prompts to prefill in this round
-    const float **rows;   // logits row of each draw
-    int *slot_of;         // slot of each draw
+    int *adm;           // slots admitted in this round
+    struct unit *units; // prompts to prefill in this round
+    const float **rows; // logits row of each draw
+    int *slot_of;       // slot of each draw
 };
 
-static bool is_shared(const struct run *r) { return !r->g->cfg.is_prefix_unshared; }
+static bool is_shared(const struct run *r) {
+    return !r->g->cfg.is_prefix_unshared;
+}
 
 static int64_t sample_blocks(const struct run *r, int q) {
     const struct query_state *s = &r->qi[q];
@@ -83,8 +85,7 @@ static void slot_finish(struct run *r, int si, int finish) {
     r->out->finish[s] = (uint8_t)finish;
     r->n_staged += sl->len;
     r->reserved -= sample_blocks(r, sl->q);
-    if (--r->qi[sl->q].n_unfinished == 0 && is_shared(r))
-        r->reserved -= r->qi[sl->q].prompt_blocks;
+    if (--r->qi[sl->q].n_unfinished == 0 && is_shared(r)) r->reserved -= r->qi[sl->q].prompt_blocks;
     if (sl->seq >= 0) kv_seq_destroy(g->kv, sl->seq);
     sl->is_live = false;
     sl->seq = -1;
@@ -129,8 +130,8 @@ static void sample_rows(struct run *r, const float *const *rows, const int *sl_i
         int tid = omp_get_thread_num();
         struct sampler_scratch sc = {g->scr_w + (size_t)tid * g->V,
                                      g->scr_ids + (size_t)tid * g->V};
-        uint64_t stream = rng_stream_id(RNG_SAMPLE, (uint64_t)r->step,
-                                        (uint64_t)r->qs[sl->q].id, (uint64_t)sl->j);
+        uint64_t stream = rng_stream_id(RNG_SAMPLE, (uint64_t)r->step, (uint64_t)r->qs[sl->q].id,
+                                        (uint64_t)sl->j);
         uint32_t w[4];
         rng(w, r->seed, stream, (uint64_t)sl->len);
         struct sampler_out o;
@@ -156,10 +157,11 @@ static void sample_rows(struct run *r, const float *const *rows, const int *sl_i
     }
 }
 
-static int infer(struct run *r, int B, double *stat_s, struct err *e) {
+static int infer(struct run *r, int B, bool is_prefill, double *stat_s, struct err *e) {
     struct rollout_engine *g = r->g;
+    if (g->inv) g->inv->rows = is_prefill ? INVARIANT_ROWS_PREFILL : INVARIANT_ROWS_DECODE;
     double t0 = time_now_s();
-    int rc = model_infer(g->m, g->acts, g->kv, g->call_seqs, g->call_tokens, g->call_cu, B,
+    int rc = model_infer(&g->view, g->acts, g->kv, g->call_seqs, g->call_tokens, g->call_cu, B,
                          g->logits, e);
     *stat_s += time_now_s() - t0;
     int used = g->kv->n_blocks - g->kv->n_free;
@@ -191,11 +193,10 @@ static int start_samples(struct run *r, const struct unit *u, const int *adm, co
 
 // Prefills units[0 .. n_units) in calls of at most n_tokens_max ids and max_batch_seqs
 // pieces, starting each unit's samples as soon as its prompt is complete.
-static int prefill(struct run *r, struct unit *units, int n_units, const int *adm,
-                   struct err *e) {
+static int prefill(struct run *r, struct unit *units, int n_units, const int *adm, struct err *e) {
     struct rollout_engine *g = r->g;
     int k = 0, max_rows = g->cfg.max_batch_seqs;
-    int *piece = g->call_slot;  // unit of each piece
+    int *piece = g->call_slot; // unit of each piece
     while (k < n_units) {
         int B = 0, N = 0;
         g->call_cu[0] = 0;
@@ -210,7 +211,7 @@ static int prefill(struct run *r, struct unit *units, int n_units, const int *ad
             piece[B++] = u;
             g->call_cu[B] = N;
         }
-        TRY(infer(r, B, &g->stats.prefill_s, e));
+        TRY(infer(r, B, true, &g->stats.prefill_s, e));
         g->stats.n_prefill_tokens += N;
         // Rows of the logits buffer are read before the next call overwrites them.
         for (int b = 0; b < B; b++) {
@@ -235,7 +236,7 @@ static int admit(struct run *r, struct err *e) {
     struct rollout_engine *g = r->g;
     int B = g->cfg.max_batch_seqs, n_adm = 0, n_units = 0, *adm = r->adm;
     struct unit *units = r->units;
-    struct unit carried = {.q = -1};  // samples of a group started in an earlier round
+    struct unit carried = {.q = -1}; // samples of a group started in an earlier round
     while (r->n_live < B) {
         bool is_new = r->cur_q < 0 || r->qi[r->cur_q].n_started == r->G;
         if (is_new && r->next_q >= r->n) break;
@@ -246,8 +247,8 @@ static int admit(struct run *r, struct err *e) {
         r->reserved += need;
         int si = free_slot(g);
         struct rollout_slot *sl = &g->slots[si];
-        *sl = (struct rollout_slot){.is_live = true, .seq = -1, .q = q, .j = qs->n_started,
-                                    .max_new = qs->max_new};
+        *sl = (struct rollout_slot){
+            .is_live = true, .seq = -1, .q = q, .j = qs->n_started, .max_new = qs->max_new};
         r->n_live++;
         adm[n_adm] = si;
         if (is_new) {
@@ -255,13 +256,13 @@ static int admit(struct run *r, struct err *e) {
             r->next_q++;
         }
         qs->n_started++;
-        if (!is_shared(r)) {  // one unit per sample, prefilled into its own sequence
+        if (!is_shared(r)) { // one unit per sample, prefilled into its own sequence
             TRY(kv_seq_create(g->kv, &sl->seq, e));
             units[n_units++] = (struct unit){.q = q, .seq = sl->seq, .a0 = n_adm, .a1 = n_adm + 1};
         } else if (is_new) {
             TRY(kv_seq_create(g->kv, &qs->parent, e));
-            units[n_units++] = (struct unit){.q = q, .seq = qs->parent, .a0 = n_adm,
-                                             .a1 = n_adm + 1};
+            units[n_units++] =
+                (struct unit){.q = q, .seq = qs->parent, .a0 = n_adm, .a1 = n_adm + 1};
         } else if (n_units > 0 && units[n_units - 1].q == q) {
             units[n_units - 1].a1 = n_adm + 1;
         } else {
@@ -291,7 +292,7 @@ static int decode(struct run *r, struct err *e) {
         B++;
         g->call_cu[B] = B;
     }
-    TRY(infer(r, B, &g->stats.decode_s, e));
+    TRY(infer(r, B, false, &g->stats.decode_s, e));
     g->stats.n_decode_tokens += B;
     g->stats.n_decode_steps++;
     for (int b = 0; b < B; b++) {
@@ -311,12 +312,14 @@ static int plan_queries(struct run *r, struct err *e) {
         long long id = (long long)x->id;
         if (x->n_ids < 1) return err_user(e, "query '%lld': empty prompt", id);
         if (x->n_ids >= max_pos)
-            return err_user(e, "query '%lld': prompt of %d ids leaves no room for a response "
-                               "(max_position_embeddings %d)", id, x->n_ids, max_pos);
+            return err_user(e,
+                            "query '%lld': prompt of %d ids leaves no room for a response "
+                            "(max_position_embeddings %d)",
+                            id, x->n_ids, max_pos);
         for (int t = 0; t < x->n_ids; t++)
             if (x->ids[t] < 0 || x->ids[t] >= g->V)
-                return err_user(e, "query '%lld': prompt id '%d' out of range 0..%d", id,
-                                x->ids[t], g->V - 1);
+                return err_user(e, "query '%lld': prompt id '%d' out of range 0..%d", id, x->ids[t],
+                                g->V - 1);
         struct query_state *s = &r->qi[q];
         int P = x->n_ids;
         s->P = P;
@@ -326,9 +329,10 @@ static int plan_queries(struct run *r, struct err *e) {
         s->n_unfinished = r->G;
         s->parent = -1;
         if (s->prompt_blocks + s->priv_blocks > g->plan.n_blocks)
-            return err_user(e, "query '%lld': a prompt of %d ids and a response of %d need %d KV "
-                               "blocks, the pool has %d (raise rollout.kv_cache_mb)", id, P,
-                            s->max_new, s->prompt_blocks + s->priv_blocks, g->plan.n_blocks);
+            return err_user(e,
+                            "query '%lld': a prompt of %d ids and a response of %d need %d KV "
+                            "blocks, the pool has %d (raise rollout.kv_cache_mb)",
+                            id, P, s->max_new, s->prompt_blocks + s->priv_blocks, g->plan.n_blocks);
     }
     return 0;
 }
@@ -377,14 +381,15 @@ static void result_init(struct run *r) {
     o->finish = xcalloc((size_t)o->n_samples + 1, 1);
 }
 
-int rollout_generate(struct rollout_engine *g, const struct rollout_query *queries, int n,
-                     int G, int64_t step, uint64_t seed, struct rollout_result *out,
-                     struct err *e) {
+int rollout_generate(struct rollout_engine *g, const struct rollout_query *queries, int n, int G,
+                     int64_t step, uint64_t seed, struct rollout_result *out, struct err *e) {
     if (n < 0 || G < 1 || (int64_t)n * G > INT32_MAX)
         return err_user(e, "rollout: '%d' queries of '%d' samples out of range", n, G);
     double t0 = time_now_s();
-    struct run r = {.g = g, .qs = queries, .n = n, .G = G, .step = step, .seed = seed,
-                    .out = out, .cur_q = -1};
+    g->view = *g->m; // the weights as they are now, through the invariant backend if any
+    if (g->inv) g->view.be = &g->inv->be;
+    struct run r = {
+        .g = g, .qs = queries, .n = n, .G = G, .step = step, .seed = seed, .out = out, .cur_q = -1};
     r.qi = xcalloc((size_t)n + 1, sizeof *r.qi);
     r.samp_start = xcalloc((size_t)n * G + 1, sizeof *r.samp_start);
     r.samp_len = xcalloc((size_t)n * G + 1, sizeof *r.samp_len);
@@ -398,7 +403,8 @@ int rollout_generate(struct rollout_engine *g, const struct rollout_query *queri
     TRY_FAIL(rc, plan_queries(&r, e));
     while (r.n_done < n * G) {
         TRY_FAIL(rc, admit(&r, e));
-        if (r.n_live > 0) TRY_FAIL(rc, decode(&r, e));
+        if (r.n_live > 0)
+            TRY_FAIL(rc, decode(&r, e));
         else if (r.n_done < n * G) {
             rc = err_internal(e, "rollout: no sample could be admitted");
             goto fail;
@@ -406,7 +412,7 @@ int rollout_generate(struct rollout_engine *g, const struct rollout_query *queri
     }
     result_order(&r);
 fail:
-    if (rc < 0) {  // leave the engine reusable
+    if (rc < 0) { // leave the engine reusable
         for (int i = 0; i < g->kv->max_seqs; i++) kv_seq_destroy(g->kv, i);
         for (int i = 0; i < g->cfg.max_batch_seqs; i++) g->slots[i].is_live = false;
         rollout_result_free(out);

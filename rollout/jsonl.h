@@ -18,10 +18,10 @@
 #include "rollout/rollout.h"
 
 struct rollout_jsonl_opts {
-    int G;               // samples per query
+    int G; // samples per query
     uint64_t seed;
-    int64_t step;        // the GRPO step keying the streams (0 for plain generation)
-    int batch_queries;   // queries handed to the engine at once (results do not depend on it)
+    int64_t step;      // the GRPO step keying the streams (0 for plain generation)
+    int batch_queries; // queries handed to the engine at once (results do not depend on it)
 };
 
 int rollout_generate_jsonl(struct rollout_engine *eng, const struct tokenizer *tok,

@@ -26,32 +26,34 @@
 #include "tokenizer/chat.h"
 #include "tokenizer/tokenizer.h"
 
-struct rollout_section;  // core/config.h
+struct rollout_section; // core/config.h
 
 enum rollout_finish {
-    ROLLOUT_FINISH_STOP = 1,    // a stop token (kept as the last id) or a stop string
-    ROLLOUT_FINISH_LENGTH = 2,  // max_new_tokens, or the model's max_position_embeddings
+    ROLLOUT_FINISH_STOP = 1,   // a stop token (kept as the last id) or a stop string
+    ROLLOUT_FINISH_LENGTH = 2, // max_new_tokens, or the model's max_position_embeddings
 };
 // "stop" | "length"
 const char *rollout_finish_name(int finish);
 
-#define ROLLOUT_MAX_STOP 16        // stop strings
+#define ROLLOUT_MAX_STOP       16  // stop strings
 #define ROLLOUT_MAX_STOP_BYTES 128 // longest stop string
 
 struct rollout_cfg {
     int max_new_tokens;
     struct sampler_cfg sampling;
-    int n_stop;                  // stop strings (need a tokenizer); borrowed, copied by create
+    int n_stop; // stop strings (need a tokenizer); borrowed, copied by create
     const char *const *stop;
-    int n_stop_ids;              // extra stop token ids, beside the template's and the eos
+    int n_stop_ids; // extra stop token ids, beside the template's and the eos
     const int32_t *stop_ids;
-    int64_t kv_cache_mb;         // KV-cache pool, MiB
-    int max_batch_seqs;          // most sequences decoded in one step
-    int block_size;              // KV positions per block (0: 16)
-    int prefill_tokens;          // most prompt tokens per prefill call (0: 2048)
-    bool is_prefix_unshared;     // baseline/test: prefill the prompt once per sample, no fork
-    int plan_prompt_tokens;      // prompt length the printed plan assumes (0: 512)
-    int plan_group_size;         // group size the printed plan assumes (0: 1)
+    int64_t kv_cache_mb;     // KV-cache pool, MiB
+    int max_batch_seqs;      // most sequences decoded in one step
+    int block_size;          // KV positions per block (0: 16)
+    int prefill_tokens;      // most prompt tokens per prefill call (0: 2048)
+    bool is_prefix_unshared; // baseline/test: prefill the prompt once per sample, no fork
+    bool is_batch_invariant; // GEMMs in fixed 16-row chunks: bitwise the same logits
+                             // whatever the batch (default true; see docs/rollout.md)
+    int plan_prompt_tokens;  // prompt length the printed plan assumes (0: 512)
+    int plan_group_size;     // group size the printed plan assumes (0: 1)
 };
 
 // Defaults, then the rollout section of a config (stop strings borrowed from it; the plan's
@@ -65,8 +67,8 @@ void rollout_cfg_from_config(struct rollout_cfg *c, const struct rollout_section
 struct rollout_plan {
     int block_size, n_blocks, max_seqs_slots, n_tokens_max;
     size_t kv_bytes, acts_bytes, buffers_bytes, total_bytes;
-    int seqs_fit_worst;    // min(max_batch_seqs, sequences whose worst case fits the pool)
-    int seqs_fit_shared;   // the same with the prompt shared by a group of G
+    int seqs_fit_worst;  // min(max_batch_seqs, sequences whose worst case fits the pool)
+    int seqs_fit_shared; // the same with the prompt shared by a group of G
 };
 int rollout_plan_compute(const struct model_shape *s, const struct rollout_cfg *c,
                          int prompt_tokens, int G, struct rollout_plan *out, struct err *e);
@@ -81,8 +83,7 @@ struct rollout_engine;
 // pool cannot hold one sequence of plan_prompt_tokens + max_new_tokens.
 int rollout_engine_create(struct model *m, const struct tokenizer *tok,
                           const struct chat_template *chat, const struct rollout_cfg *cfg,
-                          struct mem_ledger *ledger, struct rollout_engine **out,
-                          struct err *e);
+                          struct mem_ledger *ledger, struct rollout_engine **out, struct err *e);
 void rollout_engine_destroy(struct rollout_engine **eng);
 const struct rollout_plan *rollout_engine_plan(const struct rollout_engine *eng);
 
@@ -101,24 +102,24 @@ int rollout_encode_prompt(const struct rollout_engine *eng, const char *question
 // Sample s = g * G + j is sample j of query g, in the order of the queries given.
 struct rollout_result {
     int n_queries, G, n_samples;
-    int64_t *query_id;       // (n_queries)
-    int64_t *prompt_off;     // (n_queries + 1) into prompt_ids
-    int32_t *prompt_ids;     // (prompt_off[n_queries])
-    int64_t *resp_off;       // (n_samples + 1) into the response arrays
-    int32_t *resp_ids;       // (resp_off[n_samples]) sampled ids, stop token included
-    float *logprob;          // (same) log p of each id under the distribution sampled from
-    float *logprob_model;    // (same) log p under the model at temperature 1 (log pi_old)
-    uint8_t *finish;         // (n_samples) enum rollout_finish
-    int64_t cap;             // capacity of the response arrays
+    int64_t *query_id;    // (n_queries)
+    int64_t *prompt_off;  // (n_queries + 1) into prompt_ids
+    int32_t *prompt_ids;  // (prompt_off[n_queries])
+    int64_t *resp_off;    // (n_samples + 1) into the response arrays
+    int32_t *resp_ids;    // (resp_off[n_samples]) sampled ids, stop token included
+    float *logprob;       // (same) log p of each id under the distribution sampled from
+    float *logprob_model; // (same) log p under the model at temperature 1 (log pi_old)
+    uint8_t *finish;      // (n_samples) enum rollout_finish
+    int64_t cap;          // capacity of the response arrays
 };
 void rollout_result_free(struct rollout_result *r);
 
 // Counters of the engine since creation (the benchmark reads them).
 struct rollout_stats {
     int64_t n_prefill_tokens, n_decode_tokens, n_decode_steps, n_samples;
-    int peak_seqs;           // most sequences alive at once
-    int peak_blocks;         // most KV blocks in use at once
-    int peak_reserved;       // most KV blocks reserved (<= n_blocks)
+    int peak_seqs;     // most sequences alive at once
+    int peak_blocks;   // most KV blocks in use at once
+    int peak_reserved; // most KV blocks reserved (<= n_blocks)
     double prefill_s, decode_s, sample_s, total_s;
 };
 const struct rollout_stats *rollout_engine_stats(const struct rollout_engine *eng);
@@ -127,6 +128,5 @@ const struct rollout_stats *rollout_engine_stats(const struct rollout_engine *en
 // (and owned by the caller: rollout_result_free). Errors: a prompt that is empty, has an id
 // out of range, leaves no room before max_position_embeddings, or does not fit the KV pool
 // with one response (ERR_USER, naming the query id).
-int rollout_generate(struct rollout_engine *eng, const struct rollout_query *queries, int n,
-                     int G, int64_t step, uint64_t seed, struct rollout_result *out,
-                     struct err *e);
+int rollout_generate(struct rollout_engine *eng, const struct rollout_query *queries, int n, int G,
+                     int64_t step, uint64_t seed, struct rollout_result *out, struct err *e);

@@ -113,7 +113,7 @@ void sampler_sample(const struct sampler_cfg *c, const float *z, int V, int n_al
         kept_mass = cum;
     }
     if (c->min_p > 0) {
-        float thr = c->min_p * 1.0f;  // the largest weight is exp(0) = 1
+        float thr = c->min_p * 1.0f; // the largest weight is exp(0) = 1
         kept_mass = 0;
         if (n_kept < 0) {
             n_kept = 0;
@@ -137,7 +137,7 @@ void sampler_sample(const struct sampler_cfg *c, const float *z, int V, int n_al
     if (n_kept < 0) {
         for (int32_t i = 0; i < n && tok < 0; i++)
             if ((cum += w[i]) > target) tok = i;
-        if (tok < 0) tok = n - 1;  // u * mass rounded up to the mass itself
+        if (tok < 0) tok = n - 1; // u * mass rounded up to the mass itself
         while (w[tok] == 0 && tok > 0) tok--;
     } else {
         for (int j = 0; j < n_kept && tok < 0; j++)

@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 struct sampler_cfg {
-    float temperature;  // 0 = greedy
-    float top_p;        // 1 = off
-    float min_p;        // 0 = off
-    int top_k;          // 0 = off
+    float temperature; // 0 = greedy
+    float top_p;       // 1 = off
+    float min_p;       // 0 = off
+    int top_k;         // 0 = off
 };
 
 // Scratch of one row: V floats and V ids (sampler_scratch_floats/ids of them).
@@ -29,8 +29,8 @@ struct sampler_scratch {
 
 struct sampler_out {
     int32_t token;
-    float logprob;        // log p(token) under the truncated, tempered distribution sampled from
-    float logprob_model;  // log softmax(z)[token]: the model at temperature 1, all V ids
+    float logprob;       // log p(token) under the truncated, tempered distribution sampled from
+    float logprob_model; // log softmax(z)[token]: the model at temperature 1, all V ids
 };
 
 // Checks ranges (temperature >= 0, top_p in (0, 1], min_p in [0, 1], top_k >= 0); a user

@@ -17,16 +17,26 @@
 #include "rollout/rollout.h"
 
 // The engine's KV-cache decode against the training forward: the same math in another order
-// (GEMMs over 1 row vs many, keys split at block boundaries), ~1e-6 on log-probabilities.
-#define TOL_FORWARD 2e-5
-// Two runs of the same sample under different batching: the fp32 rounding of batched GEMMs.
+// (GEMMs in padded 16-row chunks vs whole batches, keys split at block boundaries): fp32
+// rounding, measured up to 2.4e-5 here (the model's own decode test allows 2e-5).
+#define TOL_FORWARD 5e-5
+// Two runs of the same sample under different batching without the batch-invariant GEMM: the
+// fp32 rounding of GEMMs of other shapes. With it (the default) they are bitwise equal.
 #define TOL_BATCHING 1e-4
 // Greedy is compared with the forward's argmax only where the top two differ by more than this.
 #define ARGMAX_MARGIN 1e-4
 
-static const struct model_shape shape = {.C = 32, .L = 2, .H = 4, .Hkv = 2, .D = 8, .F = 48,
-                                         .V = 64, .max_pos = 96, .rope_theta = 10000.0f,
-                                         .rms_eps = 1e-6f, .is_tied = false,
+static const struct model_shape shape = {.C = 32,
+                                         .L = 2,
+                                         .H = 4,
+                                         .Hkv = 2,
+                                         .D = 8,
+                                         .F = 48,
+                                         .V = 64,
+                                         .max_pos = 96,
+                                         .rope_theta = 10000.0f,
+                                         .rms_eps = 1e-6f,
+                                         .is_tied = false,
                                          .head = MODEL_HEAD_LM};
 
 struct env {
@@ -58,8 +68,8 @@ static void make_queries(int V) {
     for (int q = 0; q < NQ; q++) {
         int n = 3 + (q * 7) % (MAXP - 2);
         for (int t = 0; t < n; t++) prompt_ids[q][t] = (q * 13 + t * 5 + 1) % V;
-        queries[q] = (struct rollout_query){.id = 1000 + 37 * q % 11, .ids = prompt_ids[q],
-                                            .n_ids = n};
+        queries[q] =
+            (struct rollout_query){.id = 1000 + 37 * q % 11, .ids = prompt_ids[q], .n_ids = n};
     }
 }
 
@@ -82,19 +92,22 @@ static void generate(struct model *m, const struct rollout_cfg *c, const struct 
     rollout_engine_destroy(&g);
 }
 
+// Batch-invariant runs: logprobs bitwise equal; else within TOL_BATCHING.
+static double tol_batching = 0;
+
 // Sample s of a against sample t of b: the same ids and finish, logprobs within tol.
-static void assert_same_sample(const struct rollout_result *a, int s, const struct rollout_result *b,
-                               int t) {
+static void assert_same_sample(const struct rollout_result *a, int s,
+                               const struct rollout_result *b, int t) {
     int64_t na = a->resp_off[s + 1] - a->resp_off[s], nb = b->resp_off[t + 1] - b->resp_off[t];
     assert_int_equal(na, nb);
     assert_int_equal(a->finish[s], b->finish[t]);
     assert_memory_equal(a->resp_ids + a->resp_off[s], b->resp_ids + b->resp_off[t],
                         sizeof(int32_t) * (size_t)na);
     for (int64_t i = 0; i < na; i++) {
-        assert_true(fabsf(a->logprob[a->resp_off[s] + i] - b->logprob[b->resp_off[t] + i]) <
-                    TOL_BATCHING);
+        assert_true(fabsf(a->logprob[a->resp_off[s] + i] - b->logprob[b->resp_off[t] + i]) <=
+                    tol_batching);
         assert_true(fabsf(a->logprob_model[a->resp_off[s] + i] -
-                          b->logprob_model[b->resp_off[t] + i]) < TOL_BATCHING);
+                          b->logprob_model[b->resp_off[t] + i]) <= tol_batching);
     }
 }
 
@@ -157,9 +170,9 @@ static void test_greedy_is_forward_argmax(void **state) {
     float *lp_all = malloc(sizeof(float) * shape.V * 256);
     int n_checked = 0;
     for (int s = 0; s < r.n_samples; s++) {
-        if (s % 2) assert_same_sample(&r, s, &r, s - 1);  // greedy: the G samples agree
+        if (s % 2) assert_same_sample(&r, s, &r, s - 1); // greedy: the G samples agree
         int q = s / 2, P = queries[q].n_ids, n = sample_seq(&r, s, seq);
-        for (int vv = 0; vv < shape.V; vv++) {  // log p(v | prefix) at every position
+        for (int vv = 0; vv < shape.V; vv++) { // log p(v | prefix) at every position
             for (int t = 0; t < n; t++) tg[t] = vv;
             forward_logprobs(v.m, seq, n, tg, lp_all + (size_t)vv * 256);
         }
@@ -168,14 +181,16 @@ static void test_greedy_is_forward_argmax(void **state) {
             float top = -INFINITY, second = -INFINITY;
             for (int vv = 0; vv < shape.V; vv++) {
                 float x = lp_all[(size_t)vv * 256 + t];
-                if (x > top) second = top, top = x, best = vv;
-                else if (x > second) second = x;
+                if (x > top)
+                    second = top, top = x, best = vv;
+                else if (x > second)
+                    second = x;
             }
             if (top - second < ARGMAX_MARGIN) continue;
             assert_int_equal(seq[t + 1], best);
             n_checked++;
         }
-        assert_int_equal(r.finish[s], ROLLOUT_FINISH_LENGTH);  // no stop id without a template
+        assert_int_equal(r.finish[s], ROLLOUT_FINISH_LENGTH); // no stop id without a template
     }
     printf("greedy vs forward argmax: %d positions\n", n_checked);
     assert_true(n_checked > 100);
@@ -203,27 +218,32 @@ static void test_logprobs_match_forward(void **state) {
     generate(v.m, &c, queries, NQ, 4, &r, NULL);
     worst = fmax(worst, check_against_forward(v.m, &r));
     int n_higher = 0;
+    float lowest = 0;
     for (int64_t i = 0; i < r.resp_off[r.n_samples]; i++) {
+        lowest = fminf(lowest, r.logprob_model[i]);
         assert_true(r.logprob[i] <= 0);
         n_higher += r.logprob[i] > r.logprob_model[i];
     }
     assert_true(n_higher > r.resp_off[r.n_samples] / 2);
-    printf("engine vs forward logprobs: max |diff| %.2e\n", worst);
+    printf("engine vs forward logprobs: max |diff| %.2e (lowest logprob %.1f)\n", worst,
+           (double)lowest);
     assert_true(worst < TOL_FORWARD);
     rollout_result_free(&r);
     env_down(&v);
 }
 
 // Batch 64 vs batch 1, one engine vs three (the queries split 3/3/2), the queries reversed,
-// the prompt forked vs prefilled per sample: the same tokens.
-static void test_invariance(void **state) {
-    (void)state;
+// the prompt forked vs prefilled per sample: the same tokens (and, with the batch-invariant
+// GEMM, bitwise the same log-probabilities).
+static void check_invariance(bool is_batch_invariant) {
     struct env v;
     env_up(&v, &shape);
     make_queries(shape.V);
     enum { G = 4 };
     struct rollout_cfg c = base_cfg();
     c.sampling.top_p = 0.95f;
+    c.is_batch_invariant = is_batch_invariant;
+    tol_batching = is_batch_invariant ? 0 : TOL_BATCHING;
     struct rollout_result big = {0}, one = {0}, part[3] = {{0}}, rev = {0}, unshared = {0};
     struct rollout_stats st;
     generate(v.m, &c, queries, NQ, G, &big, &st);
@@ -232,7 +252,7 @@ static void test_invariance(void **state) {
     generate(v.m, &c, queries, NQ, G, &one, &st);
     assert_int_equal(st.peak_seqs, 1);
     assert_same_results(&big, &one);
-    c.max_batch_seqs = 5;  // groups split across steps
+    c.max_batch_seqs = 5; // groups split across steps
     const int split[4] = {0, 3, 6, NQ};
     for (int w = 0; w < 3; w++) {
         generate(v.m, &c, queries + split[w], split[w + 1] - split[w], G, &part[w], NULL);
@@ -259,6 +279,17 @@ static void test_invariance(void **state) {
     rollout_result_free(&rev);
     rollout_result_free(&unshared);
     env_down(&v);
+}
+
+static void test_invariance(void **state) {
+    (void)state;
+    check_invariance(true);
+}
+
+static void test_invariance_plain_gemm(void **state) {
+    (void)state;
+    check_invariance(false);
+    tol_batching = 0;
 }
 
 // A KV pool of 1 MiB holds 128 blocks of 16 positions here (2 layers x K,V x 2 heads x 16 x 16
@@ -427,7 +458,7 @@ static void test_user_errors(void **state) {
     assert_int_equal(rollout_generate(g, &q, 1, 2, 0, 0, &r, &e), 0);
     rollout_result_free(&r);
     rollout_engine_destroy(&g);
-    c.block_size = 4096;  // one block of 1 MiB: a prompt and its response need two
+    c.block_size = 4096; // one block of 1 MiB: a prompt and its response need two
     c.kv_cache_mb = 1;
     assert_int_equal(rollout_engine_create(v.m, NULL, NULL, &c, NULL, &g, &e), 0);
     assert_int_equal(rollout_generate(g, &q, 1, 2, 0, 0, &r, &e), ERR_USER);
@@ -453,17 +484,20 @@ static void test_user_errors(void **state) {
     assert_int_equal(rollout_engine_create(v.m, NULL, NULL, &c, NULL, &g, &e), ERR_USER);
     printf("error: %s\n", e.msg);
     c.max_new_tokens = 100;
-    c.plan_prompt_tokens = 256;  // 355 positions fit
+    c.plan_prompt_tokens = 256; // 355 positions fit
     assert_int_equal(rollout_engine_create(v.m, NULL, NULL, &c, NULL, &g, &e), 0);
     rollout_engine_destroy(&g);
     env_down(&v);
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_greedy_is_forward_argmax), cmocka_unit_test(test_logprobs_match_forward),
-        cmocka_unit_test(test_invariance),               cmocka_unit_test(test_kv_budget),
-        cmocka_unit_test(test_stop_and_length),          cmocka_unit_test(test_stop_strings),
-        cmocka_unit_test(test_user_errors)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_greedy_is_forward_argmax),
+                                       cmocka_unit_test(test_logprobs_match_forward),
+                                       cmocka_unit_test(test_invariance),
+                                       cmocka_unit_test(test_invariance_plain_gemm),
+                                       cmocka_unit_test(test_kv_budget),
+                                       cmocka_unit_test(test_stop_and_length),
+                                       cmocka_unit_test(test_stop_strings),
+                                       cmocka_unit_test(test_user_errors)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ struct row {
 };
 
 static void row_init(struct row *r) {
-    for (int i = 0; i < V; i++) r->z[i] = (float)log(probs[i]) + 1.5f;  // a shift: logits
+    for (int i = 0; i < V; i++) r->z[i] = (float)log(probs[i]) + 1.5f; // a shift: logits
 }
 
 static double unit(uint64_t i) {
@@ -46,7 +46,7 @@ static void reference(const struct sampler_cfg *c, double *target) {
     int order[V], keep[V];
     for (int i = 0; i < V; i++) {
         q[i] = pow(probs[i], 1.0 / c->temperature);
-        order[i] = i;  // probs are sorted already (desc)
+        order[i] = i; // probs are sorted already (desc)
         keep[i] = 1;
     }
     if (c->top_k > 0)
@@ -56,8 +56,10 @@ static void reference(const struct sampler_cfg *c, double *target) {
         for (int i = 0; i < V; i++) tot += keep[i] ? q[i] : 0;
         for (int i = 0; i < V; i++) {
             if (!keep[order[i]]) continue;
-            if (cum >= c->top_p * tot) keep[order[i]] = 0;
-            else cum += q[order[i]];
+            if (cum >= c->top_p * tot)
+                keep[order[i]] = 0;
+            else
+                cum += q[order[i]];
         }
     }
     if (c->min_p > 0)
@@ -110,9 +112,9 @@ static void test_distributions(void **state) {
         {{.temperature = 0.7f, .top_p = 1}, "temperature 0.7", 8},
         {{.temperature = 1.6f, .top_p = 1}, "temperature 1.6", 8},
         {{.temperature = 1, .top_p = 1, .top_k = 3}, "top-k 3", 3},
-        {{.temperature = 1, .top_p = 0.7f}, "top-p 0.7", 4},   // 0.65 < 0.7 <= 0.75
-        {{.temperature = 1, .top_p = 0.25f}, "top-p 0.25", 1},  // the first token alone
-        {{.temperature = 1, .top_p = 1, .min_p = 0.3f}, "min-p 0.3", 5},  // p >= 0.09
+        {{.temperature = 1, .top_p = 0.7f}, "top-p 0.7", 4},             // 0.65 < 0.7 <= 0.75
+        {{.temperature = 1, .top_p = 0.25f}, "top-p 0.25", 1},           // the first token alone
+        {{.temperature = 1, .top_p = 1, .min_p = 0.3f}, "min-p 0.3", 5}, // p >= 0.09
         {{.temperature = 0.5f, .top_p = 0.9f, .top_k = 5, .min_p = 0.2f}, "all four", 3},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -120,7 +122,7 @@ static void test_distributions(void **state) {
         int n = 0;
         reference(&cases[i].c, target);
         for (int k = 0; k < V; k++) n += target[k] > 0;
-        assert_int_equal(n, cases[i].support);  // the reference itself, worked by hand
+        assert_int_equal(n, cases[i].support); // the reference itself, worked by hand
         check_config(&cases[i].c, cases[i].name);
     }
 }
@@ -133,7 +135,8 @@ static void test_top_p_large_vocab(void **state) {
     float *z = malloc(sizeof(float) * VL), *w = malloc(sizeof(float) * VL);
     int32_t *ids = malloc(sizeof(int32_t) * VL);
     double *p = malloc(sizeof(double) * VL);
-    int *order = malloc(sizeof(int) * VL), *in = calloc(VL, sizeof(int)), *hit = calloc(VL, sizeof(int));
+    int *order = malloc(sizeof(int) * VL), *in = calloc(VL, sizeof(int)),
+        *hit = calloc(VL, sizeof(int));
     struct rng_seq rs;
     rng_seq_init(&rs, 3, rng_stream_id(RNG_TEST, 9, 9, 9), 0);
     for (int i = 0; i < VL; i++) z[i] = (float)(3 * rng_seq_normal(&rs));
@@ -143,7 +146,7 @@ static void test_top_p_large_vocab(void **state) {
         for (int i = 0; i < VL; i++) mx = fmax(mx, z[i]);
         for (int i = 0; i < VL; i++) tot += p[i] = exp(z[i] - mx);
         for (int i = 0; i < VL; i++) order[i] = i;
-        for (int i = 1; i < VL; i++)  // insertion sort by (p desc, id asc)
+        for (int i = 1; i < VL; i++) // insertion sort by (p desc, id asc)
             for (int j = i; j > 0 && p[order[j]] > p[order[j - 1]]; j--) {
                 int t = order[j];
                 order[j] = order[j - 1];
@@ -180,8 +183,8 @@ static void test_greedy_and_allowed(void **state) {
     struct sampler_scratch s = {r.w, r.ids};
     struct sampler_out o;
     struct sampler_cfg greedy = {.temperature = 0, .top_p = 1};
-    r.z[5] = r.z[0];  // a tie: the lower id wins
-    r.z[6] = 100;     // the maximum, but not allowed below
+    r.z[5] = r.z[0]; // a tie: the lower id wins
+    r.z[6] = 100;    // the maximum, but not allowed below
     sampler_sample(&greedy, r.z, V, 6, 0.99, &s, &o);
     assert_int_equal(o.token, 0);
     assert_true(o.logprob == 0);
@@ -205,8 +208,10 @@ static void test_cfg_check(void **state) {
     struct err e;
     struct sampler_cfg ok = {.temperature = 1, .top_p = 1};
     assert_int_equal(sampler_cfg_check(&ok, &e), 0);
-    struct sampler_cfg bad[] = {{.temperature = -1, .top_p = 1}, {.temperature = NAN, .top_p = 1},
-                                {.temperature = 1, .top_p = 0}, {.temperature = 1, .top_p = 1.5f},
+    struct sampler_cfg bad[] = {{.temperature = -1, .top_p = 1},
+                                {.temperature = NAN, .top_p = 1},
+                                {.temperature = 1, .top_p = 0},
+                                {.temperature = 1, .top_p = 1.5f},
                                 {.temperature = 1, .top_p = 1, .min_p = 2},
                                 {.temperature = 1, .top_p = 1, .top_k = -3}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
