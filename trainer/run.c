@@ -322,13 +322,31 @@ int run_allreduce_grads(struct run *r, struct err *e) {
                                   r->comm_scratch, e);
 }
 
+// Every learner must hold bitwise the same weights (deterministic allreduce,
+// same AdamW steps); a difference means a broken replica, never to be saved.
+static int check_replicas(struct run *r, struct err *e) {
+    const struct comm_group *g = &r->world->learners;
+    if (g->size <= 1) return 0;
+    uint64_t h = comm_hash_bytes(r->policy->params, r->policy->n_params * sizeof(float));
+    double lo[2] = {(double)(h >> 32), (double)(h & 0xffffffffu)}, hi[2] = {-lo[0], -lo[1]};
+    TRY(comm_allreduce_max_f64(g, lo, 2, e));
+    TRY(comm_allreduce_max_f64(g, hi, 2, e));
+    if (lo[0] != -hi[0] || lo[1] != -hi[1])
+        return err_internal(e, "step %lld: the learners' weights differ (replica hash check)",
+                            (long long)r->step);
+    return 0;
+}
+
 int run_end_step(struct run *r, bool *stop, struct err *e) {
     double flag = r->stop_requested && *r->stop_requested;
     TRY(comm_allreduce_sum_f64(&r->world->world, &flag, 1, e));
     *stop = flag > 0;
     int64_t every = r->cfg.trainer.checkpoint_every;
     bool last = r->step == r->cfg.trainer.max_steps;
-    if (*stop || last || (every > 0 && r->step % every == 0)) TRY(run_save_checkpoint(r, e));
+    if (*stop || last || (every > 0 && r->step % every == 0)) {
+        if (r->world->is_learner) TRY(check_replicas(r, e));
+        TRY(run_save_checkpoint(r, e));
+    }
     if (*stop) LOG_WARN("stopped by a signal at step %lld (checkpoint saved)", (long long)r->step);
     return 0;
 }
