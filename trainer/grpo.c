@@ -196,8 +196,10 @@ static void add_rollout_sums(const struct scored_groups *s, struct step_sums *su
 static void log_step(struct grpo *g, const struct step_sums *s, double gnorm,
                      const struct timer *t) {
     struct run *r = g->r;
+    // Per-token means are null (NaN) in a step that trained no token (every
+    // group filtered for zero variance), not a misleading 0.
     double n = s->n_samples > 0 ? s->n_samples : 1,
-           nt = s->n_loss_tokens > 0 ? s->n_loss_tokens : 1;
+           nt = s->n_loss_tokens > 0 ? s->n_loss_tokens : NAN;
     double mean = s->reward_sum / n, var = s->reward_sq / n - mean * mean;
     double total_s = t[GRPO_T_STEP].total_s;
     run_log_metrics(
