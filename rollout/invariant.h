@@ -12,7 +12,7 @@
 #include "model/backend.h"
 #include "model/model.h"
 
-#define INVARIANT_ROWS_DECODE  16 // decode steps: few rows per sequence, little padding
+#define INVARIANT_ROWS_DECODE  64 // decode steps (a multiple of typical G)
 #define INVARIANT_ROWS_PREFILL 64 // prompts: fewer re-packings of the weights
 #define INVARIANT_ROWS_MAX     64
 
