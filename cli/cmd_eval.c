@@ -151,6 +151,7 @@ int cmd_eval(int argc, char **argv, struct err *e) {
              prompt_set_build(d, cfg.data.eval_path, tok, chat, cfg.data.max_prompt_tokens, &p, e));
     struct rollout_cfg rcfg;
     rollout_cfg_from_config(&rcfg, &cfg.rollout);
+    rcfg.plan_prompt_tokens = (int)cfg.data.max_prompt_tokens;
     TRY_FAIL(rc, rollout_engine_create(m, tok, chat, &rcfg, NULL, &eng, e));
     TRY_FAIL(rc, trainer_make_verifier(&cfg, &v, e));
     if (a.out_path && !(out = fopen(a.out_path, "w"))) {

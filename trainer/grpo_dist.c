@@ -75,6 +75,7 @@ int grpo_setup(struct grpo *g, struct err *e) {
     if (w->is_rollout) {
         struct rollout_cfg rc;
         rollout_cfg_from_config(&rc, &cfg->rollout);
+        rc.plan_prompt_tokens = (int)cfg->data.max_prompt_tokens;
         TRY(rollout_engine_create(r->policy, r->tok, r->chat, &rc, &r->ledger, &g->engine, e));
         if (w->rank == 0 || (w->rollout.rank == 0 && w->placement == PLACE_DISAGGREGATED))
             rollout_plan_print(rollout_engine_plan(g->engine), &rc, stderr);
