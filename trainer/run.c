@@ -303,6 +303,12 @@ fail:
 
 int run_save_checkpoint(struct run *r, struct err *e) {
     int rc = 0;
+    // Never replace a good checkpoint by a broken one: non-finite weights stop the run.
+    for (size_t i = 0; i < r->policy->n_params; i++)
+        if (!isfinite(r->policy->params[i]))
+            return err_user(e, "step %lld: the weights hold NaN/Inf (parameter %zu); not saving over "
+                               "the last good checkpoint",
+                            (long long)r->step, i);
     if (r->world->rank == 0) {
         char path[2100];
         ckpt_path(path, sizeof path, r->ckpt_dir, r->step);

@@ -2,9 +2,10 @@
 # grpo train end to end on a tiny model trained from scratch: metrics and
 # checkpoints appear, and N steps straight equal k steps + --resume auto +
 # (N-k) steps bit for bit (h5diff of /model and /optim), for a placement and
-# rank count. Usage: test_grpo_resume.sh GRPO NP colocated|disaggregated
+# rank count. Usage: test_grpo_resume.sh GRPO NP colocated|disaggregated [LEARNERS]
+# (disaggregated: LEARNERS learners, default 1, one rollout worker, the rest reward workers)
 set -u
-grpo=$1 np=${2:-1} placement=${3:-colocated}
+grpo=$1 np=${2:-1} placement=${3:-colocated} learners=${4:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run() {
@@ -22,7 +23,7 @@ with open(sys.argv[1], "w") as f:
         f.write(json.dumps({"question": f"{a}+{b}=", "answer": a + b}) + "\n")
 PY
 cluster="{placement: colocated}"
-[ "$placement" = disaggregated ] && cluster="{placement: disaggregated, learners: 1, rollout_workers: 1, reward_workers: $((np - 2))}"
+[ "$placement" = disaggregated ] && cluster="{placement: disaggregated, learners: $learners, rollout_workers: 1, reward_workers: $((np - 1 - learners))}"
 cat >"$tmp/grpo.yaml" <<EOF
 run: {name: g, out_dir: $tmp/runs, seed: 11, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, max_seq_len: 32}
