@@ -125,7 +125,7 @@ static int update(struct grpo *g, struct grpo_buffers *b, const double *global,
                            c->entropy_coef != 0.0 ? b->dentropy : NULL, e));
     }
     TRY(run_allreduce_grads(r, e));
-    *gnorm = adamw_step(r->opt, r->policy, lr_at(&r->sched, r->step));
+    *gnorm = run_optimizer_step(r);
     sums->pg += st.pg_sum;
     sums->kl += st.kl_sum;
     sums->entropy += st.entropy_sum;
@@ -249,7 +249,6 @@ static int grpo_step(struct grpo *g, struct err *e) {
         sums.resp_len_max = max_len;
     }
     r->step++;
-    r->n_nonfinite = isfinite(gnorm) ? 0 : r->n_nonfinite + 1;
     timer_stop(&g->timers[GRPO_T_STEP]);
     log_step(g, &sums, gnorm, g->timers);
     if (r->n_nonfinite >= r->cfg.trainer.max_nonfinite_steps)

@@ -223,6 +223,10 @@ int run_create(const struct config *cfg, enum run_mode mode, const char *resume,
     TRY_FAIL(rc, create_reference(r, e));
     TRY_FAIL(rc, create_optimizer(r, e));
     TRY_FAIL(rc, resume_or_start(r, resume, e));
+    const char *fault = getenv("GRPO_FAULT_NONFINITE_STEPS");
+    if (fault &&
+        sscanf(fault, "%lld-%lld", (long long *)&r->fault_lo, (long long *)&r->fault_hi) != 2)
+        r->fault_lo = r->fault_hi = 0;
     r->comm_scratch = alloc_aligned(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float));
     if (!r->comm_scratch) {
         rc = err_user(e, "out of memory for the gradient allreduce buffer");
@@ -306,8 +310,9 @@ int run_save_checkpoint(struct run *r, struct err *e) {
     // Never replace a good checkpoint by a broken one: non-finite weights stop the run.
     for (size_t i = 0; i < r->policy->n_params; i++)
         if (!isfinite(r->policy->params[i]))
-            return err_user(e, "step %lld: the weights hold NaN/Inf (parameter %zu); not saving over "
-                               "the last good checkpoint",
+            return err_user(e,
+                            "step %lld: the weights hold NaN/Inf (parameter %zu); not saving over "
+                            "the last good checkpoint",
                             (long long)r->step, i);
     if (r->world->rank == 0) {
         char path[2100];
@@ -324,8 +329,22 @@ int run_save_checkpoint(struct run *r, struct err *e) {
 }
 
 int run_allreduce_grads(struct run *r, struct err *e) {
-    return comm_allreduce_sum_f32(&r->world->learners, r->policy->grads, r->policy->n_params,
-                                  r->comm_scratch, e);
+    TRY(comm_allreduce_sum_f32(&r->world->learners, r->policy->grads, r->policy->n_params,
+                               r->comm_scratch, e));
+    if (r->step + 1 >= r->fault_lo && r->step + 1 <= r->fault_hi) r->policy->grads[0] = NAN;
+    return 0;
+}
+
+double run_optimizer_step(struct run *r) {
+    double gnorm = adamw_step(r->opt, r->policy, lr_at(&r->sched, r->step));
+    if (isfinite(gnorm)) {
+        r->n_nonfinite = 0;
+    } else {
+        r->n_nonfinite++;
+        LOG_WARN("step %lld: non-finite gradient norm, update skipped (%lld in a row)",
+                 (long long)r->step + 1, (long long)r->n_nonfinite);
+    }
+    return gnorm;
 }
 
 // Every learner must hold bitwise the same weights (deterministic allreduce,

@@ -46,6 +46,7 @@ struct run {
     FILE *metrics;                         // RUN_DIR/metrics.jsonl on world rank 0, else NULL
     float *comm_scratch;                   // (n_params) for the gradient allreduce
     volatile sig_atomic_t *stop_requested; // set by SIGINT/SIGTERM (borrowed, may be NULL)
+    int64_t fault_lo, fault_hi; // test hook: steps whose gradients are poisoned (0 = none)
 };
 
 // resume: NULL (start fresh; an existing checkpoint directory with
@@ -58,8 +59,15 @@ void run_destroy(struct run **r);
 // returns after it is on disk) and apply trainer.keep_checkpoints.
 int run_save_checkpoint(struct run *r, struct err *e);
 
-// Sum gradients over the learners (deterministic, rank order).
+// Sum gradients over the learners (deterministic, rank order). For tests of
+// the NaN/Inf handling, GRPO_FAULT_NONFINITE_STEPS=A-B in the environment
+// poisons the summed gradient of optimiser steps A..B (1-based).
 int run_allreduce_grads(struct run *r, struct err *e);
+
+// AdamW step at the scheduled learning rate; a non-finite gradient norm skips
+// the update (weights untouched), is logged and counted in r->n_nonfinite
+// (reset by a good step). Returns the gradient norm.
+double run_optimizer_step(struct run *r);
 
 // After each step: save a checkpoint every trainer.checkpoint_every steps, at
 // the last step, and when any rank was asked to stop (SIGINT/SIGTERM); *stop

@@ -83,10 +83,7 @@ static int sft_step(struct sft_ctx *c, struct err *e) {
     TRY(run_allreduce_grads(r, e));
     TRY(comm_allreduce_sum_f64(&r->world->learners, &nll, 1, e));
     float lr = lr_at(&r->sched, r->step);
-    double gnorm = adamw_step(r->opt, r->policy, lr);
-    r->n_nonfinite = isfinite(gnorm) ? 0 : r->n_nonfinite + 1;
-    if (!isfinite(gnorm))
-        LOG_WARN("step %lld: non-finite gradient norm, update skipped", (long long)r->step);
+    double gnorm = run_optimizer_step(r);
     r->step++;
     double seconds = timer_stop(&t);
     double loss = nll / counts[0];
