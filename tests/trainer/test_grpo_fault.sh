@@ -4,18 +4,11 @@
 # the last checkpoint to bitwise the same final weights as a run that was
 # never interrupted. Usage: test_grpo_fault.sh GRPO
 set -u
+source "$(dirname "$0")/common.sh"
 grpo=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-python3 - "$tmp/data.jsonl" <<'PY'
-import json, sys, random
-r = random.Random(4)
-with open(sys.argv[1], "w") as f:
-    for i in range(40):
-        a = r.randint(0, 4); b = r.randint(0, 4)
-        f.write(json.dumps({"question": f"{a}+{b}=", "answer": a + b}) + "\n")
-PY
+sum_data "$tmp/data.jsonl" 4 40 4
 cat >"$tmp/g.yaml" <<EOF
 run: {name: straight, out_dir: $tmp/runs, seed: 8, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, max_seq_len: 32}

@@ -5,18 +5,11 @@
 # samples depend only on (seed, step, query, index) and learners assemble the
 # batch in query order. Usage: test_grpo_layouts.sh GRPO
 set -u
+source "$(dirname "$0")/common.sh"
 grpo=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-python3 - "$tmp/data.jsonl" <<'PY'
-import json, sys, random
-r = random.Random(9)
-with open(sys.argv[1], "w") as f:
-    for i in range(30):
-        a = r.randint(0, 4); b = r.randint(0, 4)
-        f.write(json.dumps({"question": f"{a}+{b}=", "answer": a + b}) + "\n")
-PY
+sum_data "$tmp/data.jsonl" 9 30 4
 cat >"$tmp/base.yaml" <<EOF
 run: {name: base, out_dir: $tmp/runs, seed: 3, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, max_seq_len: 32}

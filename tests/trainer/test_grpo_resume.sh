@@ -5,23 +5,16 @@
 # rank count. Usage: test_grpo_resume.sh GRPO NP colocated|disaggregated [LEARNERS]
 # (disaggregated: LEARNERS learners, default 1, one rollout worker, the rest reward workers)
 set -u
+source "$(dirname "$0")/common.sh"
 grpo=$1 np=${2:-1} placement=${3:-colocated} learners=${4:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run() {
   if [ "$np" -gt 1 ]; then mpirun -np "$np" --oversubscribe "$grpo" "$@"; else "$grpo" "$@"; fi
 }
-fail() { echo "FAIL: $*"; exit 1; }
 # Single-digit gold answers and the last-number fallback: a random byte model
 # answers some of them right, so groups have reward variance.
-python3 - "$tmp/data.jsonl" <<'PY'
-import json, sys, random
-r = random.Random(7)
-with open(sys.argv[1], "w") as f:
-    for i in range(30):
-        a = r.randint(0, 4); b = r.randint(0, 4)
-        f.write(json.dumps({"question": f"{a}+{b}=", "answer": a + b}) + "\n")
-PY
+sum_data "$tmp/data.jsonl" 7 30 4
 cluster="{placement: colocated}"
 [ "$placement" = disaggregated ] && cluster="{placement: disaggregated, learners: $learners, rollout_workers: 1, reward_workers: $((np - 1 - learners))}"
 cat >"$tmp/grpo.yaml" <<EOF

@@ -4,19 +4,12 @@
 # r = sigmoid(alpha * r_m) + (r_v - 1), which puts every correct response
 # above every wrong one. Usage: test_grpo_rm.sh GRPO SRCDIR
 set -u
+source "$(dirname "$0")/common.sh"
 grpo=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 python3 "$src/tests/trainer/make_tiny_rm.py" "$tmp/rm" || fail "make rm"
-python3 - "$tmp/data.jsonl" <<'PY'
-import json, sys, random
-r = random.Random(2)
-with open(sys.argv[1], "w") as f:
-    for i in range(20):
-        a = r.randint(0, 4); b = r.randint(0, 4)
-        f.write(json.dumps({"question": f"{a}+{b}=", "answer": a + b}) + "\n")
-PY
+sum_data "$tmp/data.jsonl" 2 20 4
 cat >"$tmp/g.yaml" <<EOF
 run: {name: rm, out_dir: $tmp/runs, seed: 4, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, max_seq_len: 32}

@@ -5,18 +5,11 @@
 # row stop it with exit 1 and the last checkpoint holds good weights.
 # Usage: test_nonfinite.sh GRPO
 set -u
+source "$(dirname "$0")/common.sh"
 grpo=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-python3 - "$tmp/data.jsonl" <<'PY'
-import json, sys, random
-r = random.Random(3)
-with open(sys.argv[1], "w") as f:
-    for _ in range(40):
-        a, b = r.randint(10, 99), r.randint(10, 99)
-        f.write(json.dumps({"question": f"{a}+{b}=", "answer": f"{a + b}"}) + "\n")
-PY
+sum_data "$tmp/data.jsonl" 3 40 99
 cat >"$tmp/sft.yaml" <<EOF
 run: {name: a, out_dir: $tmp/runs, seed: 5, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, max_seq_len: 32}

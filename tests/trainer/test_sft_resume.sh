@@ -4,20 +4,14 @@
 # steps bit for bit (h5diff of /model and /optim). With NP > 1 it runs under
 # mpirun (data parallel). Usage: test_sft_resume.sh GRPO NP
 set -u
+source "$(dirname "$0")/common.sh"
 grpo=$1 np=${2:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run() {
   if [ "$np" -gt 1 ]; then mpirun -np "$np" --oversubscribe "$grpo" "$@"; else "$grpo" "$@"; fi
 }
-python3 - "$tmp/data.jsonl" <<'PY'
-import json, sys, random
-r = random.Random(3)
-with open(sys.argv[1], "w") as f:
-    for _ in range(40):
-        a, b = r.randint(10, 99), r.randint(10, 99)
-        f.write(json.dumps({"question": f"{a}+{b}=", "answer": f"{a + b}"}) + "\n")
-PY
+sum_data "$tmp/data.jsonl" 3 40 99
 cat >"$tmp/sft.yaml" <<EOF
 run: {name: t, out_dir: $tmp/runs, seed: 5, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, max_seq_len: 32}
@@ -27,7 +21,6 @@ sft: {batch_seqs: 8, micro_batch_seqs: 3}
 optim: {lr: 3.0e-3, schedule: cosine, warmup_steps: 2, weight_decay: 0.01}
 trainer: {max_steps: 6, checkpoint_every: 3, keep_checkpoints: 5}
 EOF
-fail() { echo "FAIL: $*"; exit 1; }
 run sft "$tmp/sft.yaml" 2>"$tmp/log1" || { cat "$tmp/log1"; fail "sft run"; }
 ck=$tmp/runs/t/checkpoints
 [ -f "$ck/ckpt-3.h5" ] && [ -f "$ck/ckpt-6.h5" ] || fail "checkpoints missing: $(ls "$ck")"
