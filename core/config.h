@@ -111,7 +111,7 @@ struct optim_section {
 };
 
 struct trainer_section {
-    int64_t max_steps, checkpoint_every, keep_checkpoints, eval_every, log_every;
+    int64_t max_steps, checkpoint_every, keep_checkpoints, eval_every, eval_problems, log_every;
     int64_t max_nonfinite_steps;
     char *checkpoint_dir;
 };

@@ -156,6 +156,7 @@ const struct cfg_field config_fields[] = {
     I(trainer, keep_checkpoints, "3", 0, BIG, "keep the last K checkpoints; 0 = keep all"),
     S(trainer, checkpoint_dir, "", "where checkpoints go; empty = RUN_DIR/checkpoints"),
     I(trainer, eval_every, "0", 0, BIG, "evaluate on data.eval_path every N steps; 0 = never"),
+    I(trainer, eval_problems, "500", 0, BIG, "problems of data.eval_path per evaluation; 0 = all"),
     I(trainer, log_every, "1", 1, BIG,
       "progress line every N steps (metrics.jsonl gets every step)"),
     I(trainer, max_nonfinite_steps, "3", 1, BIG,

@@ -193,7 +193,7 @@ static void add_rollout_sums(const struct scored_groups *s, struct step_sums *su
     sums->n_samples += ro->n_samples;
 }
 
-static void log_step(struct grpo *g, const struct step_sums *s, double gnorm,
+static void log_step(struct grpo *g, const struct step_sums *s, double gnorm, double eval_acc,
                      const struct timer *t) {
     struct run *r = g->r;
     // Per-token means are null (NaN) in a step that trained no token (every
@@ -217,8 +217,9 @@ static void log_step(struct grpo *g, const struct step_sums *s, double gnorm,
         s->n_tokens * r->cfg.grpo.ppo_epochs /
             (t[GRPO_T_TRAIN].total_s > 0 ? t[GRPO_T_TRAIN].total_s : 1),
         "t_rollout", t[GRPO_T_ROLLOUT].total_s, "t_reward", t[GRPO_T_REWARD].total_s, "t_train",
-        t[GRPO_T_TRAIN].total_s, "t_sync", t[GRPO_T_SYNC].total_s, "t_step", total_s, "batch_hash",
-        (double)(g->batch_hash & ((1ull << 52) - 1)), (const char *)NULL);
+        t[GRPO_T_TRAIN].total_s, "t_sync", t[GRPO_T_SYNC].total_s, "t_step", total_s,
+        "eval_accuracy", eval_acc, "batch_hash", (double)(g->batch_hash & ((1ull << 52) - 1)),
+        (const char *)NULL);
     if (r->world->rank == 0 &&
         (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps)) {
         double eta = total_s * (double)(r->cfg.trainer.max_steps - r->step);
@@ -250,7 +251,9 @@ static int grpo_step(struct grpo *g, struct err *e) {
     }
     r->step++;
     timer_stop(&g->timers[GRPO_T_STEP]);
-    log_step(g, &sums, gnorm, g->timers);
+    double eval_acc;
+    TRY_FAIL(rc, run_eval_if_due(r, &eval_acc, e));
+    log_step(g, &sums, gnorm, eval_acc, g->timers);
     if (r->n_nonfinite >= r->cfg.trainer.max_nonfinite_steps)
         rc = err_user(e,
                       "%lld consecutive steps with NaN/Inf gradients: stopping (the last good "

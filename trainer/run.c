@@ -260,6 +260,7 @@ void run_destroy(struct run **rp) {
     struct run *r = *rp;
     if (!r) return;
     if (r->metrics) fclose(r->metrics);
+    run_eval_destroy(&r->eval);
     if (r->policy)
         alloc_free(&r->ledger, MEM_COMM, r->policy->n_params * sizeof(float),
                    (void **)&r->comm_scratch);

@@ -23,6 +23,8 @@
 
 enum run_mode { RUN_SFT, RUN_GRPO };
 
+struct run_eval;
+
 struct run {
     struct config cfg; // owned copy of the effective config
     enum run_mode mode;
@@ -46,6 +48,7 @@ struct run {
     FILE *metrics;                         // RUN_DIR/metrics.jsonl on world rank 0, else NULL
     float *comm_scratch;                   // (n_params) for the gradient allreduce
     volatile sig_atomic_t *stop_requested; // set by SIGINT/SIGTERM (borrowed, may be NULL)
+    struct run_eval *eval;      // world rank 0, with trainer.eval_every (trainer/periodic_eval.c)
     int64_t fault_lo, fault_hi; // test hook: steps whose gradients are poisoned (0 = none)
 };
 
@@ -73,6 +76,12 @@ double run_optimizer_step(struct run *r);
 // the last step, and when any rank was asked to stop (SIGINT/SIGTERM); *stop
 // is then true on every rank.
 int run_end_step(struct run *r, bool *stop, struct err *e);
+
+// Every trainer.eval_every steps (with data.eval_path), on world rank 0: one
+// sample per problem of the first trainer.eval_problems held-out problems at
+// the rollout settings; *accuracy is NaN on other steps and ranks.
+int run_eval_if_due(struct run *r, double *accuracy, struct err *e);
+void run_eval_destroy(struct run_eval **v);
 
 // One JSON object per line into metrics.jsonl (rank 0); keys and values are
 // given as pairs ("loss", 1.5, ...) after the step, ended by NULL.

@@ -86,10 +86,11 @@ static int sft_step(struct sft_ctx *c, struct err *e) {
     double gnorm = run_optimizer_step(r);
     r->step++;
     double seconds = timer_stop(&t);
-    double loss = nll / counts[0];
+    double loss = nll / counts[0], eval_acc;
+    TRY(run_eval_if_due(r, &eval_acc, e));
     run_log_metrics(r, "loss", loss, "lr", (double)lr, "grad_norm", gnorm, "tokens", counts[0],
                     "truncated", counts[1], "train_tokens_per_s", counts[0] / seconds, "seconds",
-                    seconds, (const char *)NULL);
+                    seconds, "eval_accuracy", eval_acc, (const char *)NULL);
     if (r->world->rank == 0 &&
         (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps))
         LOG_INFO("sft step %lld/%lld  loss %.4f  lr %.3g  grad-norm %.3f  %.0f tok/s",

@@ -21,11 +21,11 @@ cat >"$tmp/grpo.yaml" <<EOF
 run: {name: g, out_dir: $tmp/runs, seed: 11, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, max_seq_len: 32}
 tokenizer: {kind: byte, chat_template: raw}
-data: {train_path: $tmp/data.jsonl, answer_format: number}
+data: {train_path: $tmp/data.jsonl, eval_path: $tmp/data.jsonl, answer_format: number}
 rollout: {group_size: 4, max_new_tokens: 8, kv_cache_mb: 8}
 grpo: {queries_per_step: 4, mini_batch_queries: 2, ppo_epochs: 2, micro_batch_seqs: 3, kl_coef: 0.01, entropy_coef: 0.01}
 optim: {lr: 1.0e-3}
-trainer: {max_steps: 4, checkpoint_every: 2, keep_checkpoints: 5}
+trainer: {max_steps: 4, checkpoint_every: 2, keep_checkpoints: 5, eval_every: 2, eval_problems: 5}
 cluster: $cluster
 EOF
 run train "$tmp/grpo.yaml" 2>"$tmp/log1" || { cat "$tmp/log1"; fail "train"; }
@@ -35,6 +35,7 @@ ck=$tmp/runs/g/checkpoints
 for key in reward_mean accuracy kl entropy clip_high_frac grad_norm resp_len_mean t_rollout; do
   grep -q "\"$key\": [0-9-]" "$tmp/runs/g/metrics.jsonl" || fail "metrics lack $key"
 done
+[ "$(grep -c '"eval_accuracy": [0-9]' "$tmp/runs/g/metrics.jsonl")" = 2 ] || fail "eval_accuracy not on steps 2 and 4"
 gn=$(tail -1 "$tmp/runs/g/metrics.jsonl" | sed 's/.*"grad_norm": \([0-9.e+-]*\).*/\1/')
 python3 -c "import sys; sys.exit(0 if $gn > 0 else 1)" || fail "zero gradient: the test would prove nothing"
 "$grpo" inspect "$ck/ckpt-4.h5" | grep -q '@mode = "grpo"' || fail "inspect lacks mode"

@@ -16,10 +16,11 @@ cat >"$tmp/sft.yaml" <<EOF
 run: {name: t, out_dir: $tmp/runs, seed: 5, threads: 1}
 model: {hidden_size: 32, intermediate_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, max_seq_len: 32}
 tokenizer: {kind: byte, chat_template: raw}
-data: {train_path: $tmp/data.jsonl}
+data: {train_path: $tmp/data.jsonl, eval_path: $tmp/data.jsonl}
+rollout: {max_new_tokens: 6, kv_cache_mb: 4}
 sft: {batch_seqs: 8, micro_batch_seqs: 3}
 optim: {lr: 3.0e-3, schedule: cosine, warmup_steps: 2, weight_decay: 0.01}
-trainer: {max_steps: 6, checkpoint_every: 3, keep_checkpoints: 5}
+trainer: {max_steps: 6, checkpoint_every: 3, keep_checkpoints: 5, eval_every: 3, eval_problems: 10}
 EOF
 run sft "$tmp/sft.yaml" 2>"$tmp/log1" || { cat "$tmp/log1"; fail "sft run"; }
 ck=$tmp/runs/t/checkpoints
@@ -28,6 +29,10 @@ ck=$tmp/runs/t/checkpoints
 first=$(head -1 "$tmp/runs/t/metrics.jsonl" | sed 's/.*"loss": \([0-9.e+-]*\).*/\1/')
 last=$(tail -1 "$tmp/runs/t/metrics.jsonl" | sed 's/.*"loss": \([0-9.e+-]*\).*/\1/')
 python3 -c "import sys; sys.exit(0 if $last < $first else 1)" || fail "loss did not fall: $first -> $last"
+# trainer.eval_every: 3 puts an accuracy into steps 3 and 6 only.
+[ "$(grep -c '"eval_accuracy": [0-9]' "$tmp/runs/t/metrics.jsonl")" = 2 ] || fail "eval_accuracy not on 2 lines"
+sed -n 3p "$tmp/runs/t/metrics.jsonl" | grep -q '"eval_accuracy": [0-9]' || fail "no eval at step 3"
+grep -q "eval at step 6: accuracy" "$tmp/log1" || fail "eval not logged"
 "$grpo" inspect "$ck/ckpt-6.h5" >"$tmp/inspect" || fail "inspect"
 grep -q '@mode = "sft"' "$tmp/inspect" && grep -q '@complete = 1' "$tmp/inspect" || fail "inspect lacks mode/complete"
 
