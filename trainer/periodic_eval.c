@@ -27,7 +27,8 @@ static int eval_create(struct run *r, struct run_eval **out, struct err *e) {
     struct rollout_cfg rcfg;
     rollout_cfg_from_config(&rcfg, &cfg->rollout);
     rcfg.plan_prompt_tokens = (int)cfg->data.max_prompt_tokens;
-    TRY_FAIL(rc, rollout_engine_create(r->policy, r->tok, r->chat, &rcfg, &r->ledger, &v->engine, e));
+    TRY_FAIL(rc,
+             rollout_engine_create(r->policy, r->tok, r->chat, &rcfg, &r->ledger, &v->engine, e));
     TRY_FAIL(rc, trainer_make_verifier(cfg, &v->verifier, e));
     *out = v;
     return 0;
@@ -50,7 +51,8 @@ void run_eval_destroy(struct run_eval **vp) {
 int run_eval_if_due(struct run *r, double *accuracy, struct err *e) {
     *accuracy = NAN;
     int64_t every = r->cfg.trainer.eval_every;
-    if (every <= 0 || r->cfg.data.eval_path[0] == '\0' || r->step % every != 0 || r->world->rank != 0)
+    if (every <= 0 || r->cfg.data.eval_path[0] == '\0' || r->step % every != 0 ||
+        r->world->rank != 0)
         return 0;
     if (!r->eval) TRY(eval_create(r, &r->eval, e));
     struct eval_opts o = {.k = 1,
