@@ -77,35 +77,6 @@ static void print_floats(FILE *out, const float *x, int64_t n) {
     fputc(']', out);
 }
 
-// s[0, n) as a JSON string: control bytes escaped (NUL included), invalid UTF-8 bytes replaced
-// by U+FFFD.
-static void print_text(FILE *f, const char *s, size_t n) {
-    fputc('"', f);
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = (uint8_t)s[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', f), fputc(c, f), i++;
-        } else if (c == '\n') {
-            fputs("\\n", f), i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            fprintf(f, "\\u%04x", c), i++;
-        } else if (c < 0x80) {
-            fputc(c, f), i++;
-        } else {
-            size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            if (c >= 0xC2 && c <= 0xF4 && i + len <= n && tokenizer_utf8_check(s + i, len) == len) {
-                fwrite(s + i, 1, len, f);
-                i += len;
-            } else {
-                fputs("\xEF\xBF\xBD", f);
-                i++;
-            }
-        }
-    }
-    fputc('"', f);
-}
-
 static int write_results(const struct tokenizer *tok, const struct rollout_result *r,
                          struct line *lines, FILE *out, struct err *e) {
     struct text_buf text = {0};
@@ -130,7 +101,7 @@ static int write_results(const struct tokenizer *tok, const struct rollout_resul
                 text.n = 0;
                 TRY_FAIL(rc, tokenizer_decode(tok, r->resp_ids + a, (size_t)n, 1, &text, e));
                 fputs(",\"text\":", out);
-                print_text(out, text.s, text.n);
+                tokenizer_write_json_string(out, text.s, text.n);
             }
             fputs(",\"logprobs\":", out);
             print_floats(out, r->logprob_model + a, n);

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/err.h"
 
@@ -85,6 +86,10 @@ int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t n_byt
 // (ERR_USER): an id outside [0, vocab size), naming it.
 int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n_ids,
                      int skip_special, struct text_buf *out, struct err *e);
+
+// Writes s[0, n) to f as a JSON string: quotes, backslashes and control bytes
+// escaped, bytes that are not valid UTF-8 replaced by U+FFFD.
+void tokenizer_write_json_string(FILE *f, const char *s, size_t n);
 
 // Offset of the first byte of s[0, n_bytes) that is not valid UTF-8 (overlong
 // forms, surrogates and code points above U+10FFFF are invalid), or n_bytes.

@@ -52,6 +52,12 @@ int packed_batch_add(struct packed_batch *b, const int32_t *prompt, int n_prompt
     return kept;
 }
 
+int packed_batch_micro(const struct packed_batch *b, int s0, int s1, int32_t *cu) {
+    int t0 = b->cu_seqlens[s0];
+    for (int s = s0; s <= s1; s++) cu[s - s0] = b->cu_seqlens[s] - t0;
+    return t0;
+}
+
 int sft_encode_response(const struct tokenizer *tok, const char *text, int32_t stop_id,
                         struct token_ids *out, struct err *e) {
     out->n = 0;

@@ -27,6 +27,10 @@ void packed_batch_clear(struct packed_batch *b);
 int packed_batch_add(struct packed_batch *b, const int32_t *prompt, int n_prompt,
                      const int32_t *response, int n_response, int max_len);
 
+// Micro-batch [s0, s1) of b: writes its sequence offsets, relative to its
+// first token, into cu (s1 - s0 + 1) and returns that first token's index.
+int packed_batch_micro(const struct packed_batch *b, int s0, int s1, int32_t *cu);
+
 // The response tokens of one SFT example: encode(text) followed by stop_id.
 int sft_encode_response(const struct tokenizer *tok, const char *text, int32_t stop_id,
                         struct token_ids *out, struct err *e);

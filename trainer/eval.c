@@ -7,20 +7,6 @@
 #include "core/check.h"
 #include "core/timer.h"
 
-// JSON string with escapes (answers are short; control bytes become \u00XX).
-static void put_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 // One problem's k verdicts -> (correct samples, pass, majority correct).
 static void tally(struct reward_verdict *vs, int k, int *n_correct, int *pass, int *maj) {
     *n_correct = 0;
@@ -82,12 +68,13 @@ int eval_run(struct rollout_engine *eng, const struct tokenizer *tok, const stru
             sum_maj += maj;
             if (per_problem && rc == 0) {
                 fprintf(per_problem, "{\"id\": %lld, \"gold\": ", (long long)q[i].id);
-                put_json_string(per_problem, gold);
+                tokenizer_write_json_string(per_problem, gold, strlen(gold));
                 fprintf(per_problem, ", \"correct\": %d, \"pass\": %s, \"maj\": %s, \"answers\": [",
                         n_correct, pass ? "true" : "false", maj ? "true" : "false");
                 for (int j = 0; j < k; j++) {
                     if (j) fputs(", ", per_problem);
-                    put_json_string(per_problem, vs[j].extracted);
+                    tokenizer_write_json_string(per_problem, vs[j].extracted,
+                                                strlen(vs[j].extracted));
                 }
                 fputs("]}\n", per_problem);
             }

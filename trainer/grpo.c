@@ -23,13 +23,12 @@ static void buffers_grow(struct grpo_buffers *b, int n_seqs, int n_tokens) {
         b->logp_old = xrealloc(b->logp_old, (size_t)ct * sizeof(float));
         b->logp_ref = xrealloc(b->logp_ref, (size_t)ct * sizeof(float));
         b->adv_seq = xrealloc(b->adv_seq, (size_t)cs * sizeof(float));
-        b->seq_of = xrealloc(b->seq_of, (size_t)cs * sizeof(int32_t));
     }
 }
 
 static void buffers_free(struct grpo_buffers *b) {
     packed_batch_free(&b->batch);
-    free(b->logp_old), free(b->logp_ref), free(b->adv_seq), free(b->seq_of);
+    free(b->logp_old), free(b->logp_ref), free(b->adv_seq);
     free(b->logp), free(b->entropy), free(b->dlogp), free(b->dentropy);
     memset(b, 0, sizeof *b);
 }
@@ -70,7 +69,6 @@ static void build_batch(struct grpo *g, const struct scored_groups *s, const flo
             int64_t a = ro->resp_off[i];
             int nr = (int)(ro->resp_off[i + 1] - a);
             int t0 = b->batch.n_tokens;
-            b->seq_of[b->batch.n_seqs] = i;
             b->adv_seq[b->batch.n_seqs] = adv[i];
             packed_batch_add(&b->batch, prompt, np, ro->resp_ids + a, nr, INT32_MAX);
             // Token t predicts t + 1: the response's k-th id is predicted at np - 1 + k.
@@ -85,9 +83,8 @@ static int reference_logprobs(struct grpo *g, struct grpo_buffers *b, struct err
     struct packed_batch *pb = &b->batch;
     for (int s0 = 0; s0 < pb->n_seqs; s0 += g->micro) {
         int s1 = s0 + g->micro < pb->n_seqs ? s0 + g->micro : pb->n_seqs;
-        int t0 = pb->cu_seqlens[s0];
         int32_t cu[s1 - s0 + 1];
-        for (int s = s0; s <= s1; s++) cu[s - s0] = pb->cu_seqlens[s] - t0;
+        int t0 = packed_batch_micro(pb, s0, s1, cu);
         TRY(model_forward(g->r->ref, g->acts, pb->tokens + t0, pb->targets + t0, cu, s1 - s0,
                           b->logp_ref + t0, b->entropy, e));
     }
@@ -113,9 +110,8 @@ static int update(struct grpo *g, struct grpo_buffers *b, const double *global,
     model_zero_grads(r->policy);
     for (int s0 = 0; s0 < pb->n_seqs; s0 += g->micro) {
         int s1 = s0 + g->micro < pb->n_seqs ? s0 + g->micro : pb->n_seqs;
-        int t0 = pb->cu_seqlens[s0];
         int32_t cu[s1 - s0 + 1];
-        for (int s = s0; s <= s1; s++) cu[s - s0] = pb->cu_seqlens[s] - t0;
+        int t0 = packed_batch_micro(pb, s0, s1, cu);
         TRY(model_forward(r->policy, g->acts, pb->tokens + t0, pb->targets + t0, cu, s1 - s0,
                           b->logp, b->entropy, e));
         grpo_loss(b->dlogp, c->entropy_coef != 0.0 ? b->dentropy : NULL, &st, b->logp,

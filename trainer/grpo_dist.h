@@ -20,7 +20,6 @@ struct grpo_buffers {
     struct packed_batch batch; // prompt + response of every kept sample
     float *logp_old, *logp_ref, *adv_seq;
     float *logp, *entropy, *dlogp, *dentropy; // (micro-batch tokens)
-    int32_t *seq_of;                          // sample index of each kept sequence
     int cap_tokens;
 };
 

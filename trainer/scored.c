@@ -184,10 +184,11 @@ void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *
     dst->seconds_reward = src->seconds_reward;
 }
 
-#define APPEND(field, type, n_old, n_add, from)                                                    \
+// dst_field (n_old elements) grows by n_add elements copied from `from`.
+#define APPEND(dst_field, type, n_old, n_add, from)                                                \
     do {                                                                                           \
-        d->field = xrealloc(d->field, ((size_t)(n_old) + (size_t)(n_add)) * sizeof(type) + 1);     \
-        if (n_add) memcpy(d->field + (n_old), (from), (size_t)(n_add) * sizeof(type));             \
+        dst_field = xrealloc(dst_field, ((size_t)(n_old) + (size_t)(n_add)) * sizeof(type) + 1);   \
+        if (n_add) memcpy(dst_field + (n_old), (from), (size_t)(n_add) * sizeof(type));            \
     } while (0)
 
 void scored_groups_append(struct scored_groups *dst, const struct scored_groups *src) {
@@ -202,28 +203,20 @@ void scored_groups_append(struct scored_groups *dst, const struct scored_groups 
     int nq = d->n_queries, ns = d->n_samples;
     int64_t np = d->prompt_off[nq], nr = d->resp_off[ns];
     int64_t sp = s->prompt_off[s->n_queries], sr = s->resp_off[s->n_samples];
-    APPEND(query_id, int64_t, nq, s->n_queries, s->query_id);
-    APPEND(prompt_ids, int32_t, np, sp, s->prompt_ids);
-    APPEND(resp_ids, int32_t, nr, sr, s->resp_ids);
-    APPEND(logprob, float, nr, sr, s->logprob);
-    APPEND(logprob_model, float, nr, sr, s->logprob_model);
-    APPEND(finish, uint8_t, ns, s->n_samples, s->finish);
+    APPEND(d->query_id, int64_t, nq, s->n_queries, s->query_id);
+    APPEND(d->prompt_ids, int32_t, np, sp, s->prompt_ids);
+    APPEND(d->resp_ids, int32_t, nr, sr, s->resp_ids);
+    APPEND(d->logprob, float, nr, sr, s->logprob);
+    APPEND(d->logprob_model, float, nr, sr, s->logprob_model);
+    APPEND(d->finish, uint8_t, ns, s->n_samples, s->finish);
     d->prompt_off = xrealloc(d->prompt_off, (size_t)(nq + s->n_queries + 1) * sizeof(int64_t));
     for (int q = 1; q <= s->n_queries; q++) d->prompt_off[nq + q] = np + s->prompt_off[q];
     d->resp_off = xrealloc(d->resp_off, (size_t)(ns + s->n_samples + 1) * sizeof(int64_t));
     for (int i = 1; i <= s->n_samples; i++) d->resp_off[ns + i] = nr + s->resp_off[i];
-    {
-        struct scored_groups *o = dst;
-        const struct scored_groups *i = src;
-#define APPEND_S(field, type)                                                                      \
-    o->field = xrealloc(o->field, ((size_t)ns + (size_t)s->n_samples) * sizeof(type) + 1);         \
-    if (s->n_samples) memcpy(o->field + ns, i->field, (size_t)s->n_samples * sizeof(type))
-        APPEND_S(reward, float);
-        APPEND_S(r_m, float);
-        APPEND_S(r_overlong, float);
-        APPEND_S(flags, uint8_t);
-#undef APPEND_S
-    }
+    APPEND(dst->reward, float, ns, s->n_samples, src->reward);
+    APPEND(dst->r_m, float, ns, s->n_samples, src->r_m);
+    APPEND(dst->r_overlong, float, ns, s->n_samples, src->r_overlong);
+    APPEND(dst->flags, uint8_t, ns, s->n_samples, src->flags);
     d->n_queries += s->n_queries;
     d->n_samples += s->n_samples;
     d->cap = nr + sr;

@@ -48,9 +48,8 @@ static int forward_backward(struct sft_ctx *c, double n_global, double *nll, str
     *nll = 0;
     for (int s0 = 0; s0 < b->n_seqs; s0 += c->micro) {
         int s1 = s0 + c->micro < b->n_seqs ? s0 + c->micro : b->n_seqs;
-        int t0 = b->cu_seqlens[s0], t1 = b->cu_seqlens[s1];
         int32_t cu[s1 - s0 + 1];
-        for (int s = s0; s <= s1; s++) cu[s - s0] = b->cu_seqlens[s] - t0;
+        int t0 = packed_batch_micro(b, s0, s1, cu), t1 = b->cu_seqlens[s1];
         TRY(model_forward(r->policy, c->acts, b->tokens + t0, b->targets + t0, cu, s1 - s0,
                           c->logprob, c->entropy, e));
         for (int t = 0; t < t1 - t0; t++) {
