@@ -96,6 +96,7 @@ struct reward_section {
 
 struct grpo_section {
     int64_t queries_per_step, ppo_epochs, mini_batch_queries, micro_batch_seqs;
+    int64_t resample_max_rounds;
     double kl_coef, clip_low, clip_high, adv_eps, entropy_coef;
     int kl_estimator; // enum cfg_kl_estimator
     int loss_agg;     // enum cfg_loss_agg

@@ -112,10 +112,6 @@ int config_validate(const struct config *cfg, struct err *e) {
         FAIL_AT("grpo.mini_batch_queries",
                 "grpo.mini_batch_queries %lld must divide queries_per_step %lld",
                 (long long)g->mini_batch_queries, (long long)g->queries_per_step);
-    if (g->resample_zero_variance)
-        FAIL_AT("grpo.resample_zero_variance",
-                "grpo.resample_zero_variance: refilling dropped groups (DAPO dynamic sampling) is "
-                "not implemented yet; use filter_zero_variance alone");
     if (cfg->optim.beta1 >= 1.0 || cfg->optim.beta2 >= 1.0)
         FAIL_AT("optim.beta2", "AdamW betas must be below 1");
     return 0;

@@ -139,7 +139,10 @@ const struct cfg_field config_fields[] = {
     R(grpo, entropy_coef, "0", 0, 1000, "weight of the entropy bonus"),
     B(grpo, filter_zero_variance, "false", "drop groups whose rewards are all equal"),
     B(grpo, resample_zero_variance, "false",
-      "refill dropped groups with new queries (DAPO dynamic sampling)"),
+      "drop groups whose rewards are all equal and refill the batch with new queries (DAPO "
+      "dynamic sampling)"),
+    I(grpo, resample_max_rounds, "10", 1, 1 << 20,
+      "with resample_zero_variance: most rollout rounds per step, the first included"),
 
     R(optim, lr, "1e-05", 0, 10, "peak learning rate of AdamW"),
     R(optim, beta1, "0.9", 0, 0.999999, "AdamW beta1"),

@@ -14,7 +14,8 @@
 #include "trainer/scored.h"
 
 static void buffers_grow(struct grpo_buffers *b, int n_seqs, int n_tokens) {
-    if (n_tokens > b->cap_tokens || n_seqs > b->batch.cap_seqs) {
+    // (An empty first batch, every group filtered, still needs the arrays.)
+    if (n_tokens > b->cap_tokens || n_seqs > b->batch.cap_seqs || !b->batch.cu_seqlens) {
         packed_batch_free(&b->batch);
         int cs = n_seqs > b->batch.cap_seqs ? n_seqs : b->batch.cap_seqs;
         int ct = n_tokens > b->cap_tokens ? n_tokens : b->cap_tokens;
@@ -144,8 +145,7 @@ static int learn(struct grpo *g, const struct scored_groups *s, struct step_sums
     struct grpo_adv_opts ao = {.std_norm = r->cfg.grpo.std_norm,
                                .std_kind = r->cfg.grpo.std_kind,
                                .eps = r->cfg.grpo.adv_eps};
-    sums->n_zero_var_groups += grpo_advantages(adv, zero_var, s->reward, n_groups, G, &ao);
-    sums->n_groups += n_groups;
+    grpo_advantages(adv, zero_var, s->reward, n_groups, G, &ao);
     int64_t Q = r->cfg.grpo.queries_per_step, M = r->cfg.grpo.mini_batch_queries;
     int n_mini = M > 0 ? (int)(Q / M) : 1;
     int rc = 0;
@@ -169,8 +169,20 @@ fail:
     return rc;
 }
 
+// Whether a group's rewards are not all equal (it carries a learning signal).
+static bool group_has_variance(const float *reward, int G) {
+    for (int j = 1; j < G; j++)
+        if (reward[j] != reward[0]) return true;
+    return false;
+}
+
+// Rollout and reward statistics of every group generated in the step (kept or not).
 static void add_rollout_sums(const struct scored_groups *s, struct step_sums *sums) {
     const struct rollout_result *ro = &s->ro;
+    for (int q = 0; q < ro->n_queries; q++)
+        sums->n_zero_var_groups +=
+            !group_has_variance(s->reward + (size_t)q * (size_t)ro->G, ro->G);
+    sums->n_groups += ro->n_queries;
     for (int i = 0; i < ro->n_samples; i++) {
         double len = (double)(ro->resp_off[i + 1] - ro->resp_off[i]);
         sums->resp_len_sum += len;
@@ -189,8 +201,64 @@ static void add_rollout_sums(const struct scored_groups *s, struct step_sums *su
     sums->n_samples += ro->n_samples;
 }
 
+// Appends the groups of part with reward variance to kept, as long as fewer than
+// queries_per_step groups are kept over all learners (n_kept, updated); the order is
+// round, then learner, then query, so the batch does not depend on timing.
+static int keep_varied_groups(struct grpo *g, struct scored_groups *kept,
+                              const struct scored_groups *part, double *n_kept, struct err *e) {
+    const struct comm_group *lg = &g->r->world->learners;
+    const struct rollout_result *ro = &part->ro;
+    double Q = (double)g->r->cfg.grpo.queries_per_step;
+    double *counts = xcalloc((size_t)lg->size, sizeof *counts);
+    for (int q = 0; q < ro->n_queries; q++)
+        counts[lg->rank] += group_has_variance(part->reward + (size_t)q * (size_t)ro->G, ro->G);
+    int rc = comm_allreduce_sum_f64(lg, counts, (size_t)lg->size, e);
+    double at = *n_kept, total = *n_kept; // at: this learner's first place in the batch
+    for (int l = 0; l < lg->size; l++) total += counts[l], at += l < lg->rank ? counts[l] : 0;
+    free(counts);
+    TRY(rc);
+    for (int q = 0; q < ro->n_queries && at < Q; q++) {
+        if (!group_has_variance(part->reward + (size_t)q * (size_t)ro->G, ro->G)) continue;
+        struct scored_groups one;
+        scored_groups_slice(&one, part, q, q + 1);
+        scored_groups_append(kept, &one);
+        scored_groups_free(&one);
+        at++;
+    }
+    *n_kept = total < Q ? total : Q;
+    return 0;
+}
+
+// This learner's groups of the step. With grpo.resample_zero_variance (DAPO's dynamic
+// sampling), groups whose rewards are all equal are dropped and new queries are drawn,
+// round after round, until queries_per_step groups are kept or resample_max_rounds rounds
+// have run; learner 0 tells every rank whether another round follows.
+static int gather_groups(struct grpo *g, struct scored_groups *s, struct step_sums *sums,
+                         int *n_rounds, struct err *e) {
+    struct run *r = g->r;
+    bool refill = r->cfg.grpo.resample_zero_variance;
+    double n_kept = 0;
+    for (int round = 0;; round++) {
+        struct scored_groups part = {0};
+        int rc = grpo_collect(g, round, refill ? &part : s, e); // rollouts + rewards
+        if (rc == 0 && r->world->is_learner) {
+            add_rollout_sums(refill ? &part : s, sums);
+            if (refill) rc = keep_varied_groups(g, s, &part, &n_kept, e);
+        }
+        scored_groups_free(&part);
+        TRY(rc);
+        *n_rounds = round + 1;
+        if (!refill) return 0;
+        int more = n_kept < (double)r->cfg.grpo.queries_per_step &&
+                   round + 1 < r->cfg.grpo.resample_max_rounds;
+        if (MPI_Bcast(&more, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return err_internal(e, "MPI_Bcast of the refill decision failed");
+        if (!more) return 0;
+    }
+}
+
 static void log_step(struct grpo *g, const struct step_sums *s, double gnorm, double eval_acc,
-                     const struct timer *t) {
+                     int n_rounds, const struct timer *t) {
     struct run *r = g->r;
     // Per-token means are null (NaN) in a step that trained no token (every
     // group filtered for zero variance), not a misleading 0.
@@ -214,8 +282,8 @@ static void log_step(struct grpo *g, const struct step_sums *s, double gnorm, do
             (t[GRPO_T_TRAIN].total_s > 0 ? t[GRPO_T_TRAIN].total_s : 1),
         "t_rollout", t[GRPO_T_ROLLOUT].total_s, "t_reward", t[GRPO_T_REWARD].total_s, "t_train",
         t[GRPO_T_TRAIN].total_s, "t_sync", t[GRPO_T_SYNC].total_s, "t_step", total_s,
-        "eval_accuracy", eval_acc, "batch_hash", (double)(g->batch_hash & ((1ull << 52) - 1)),
-        (const char *)NULL);
+        "eval_accuracy", eval_acc, "gen_rounds", (double)n_rounds, "train_seqs", s->n_seqs,
+        "batch_hash", (double)(g->batch_hash & ((1ull << 52) - 1)), (const char *)NULL);
     if (r->world->rank == 0 &&
         (r->step % r->cfg.trainer.log_every == 0 || r->step == r->cfg.trainer.max_steps)) {
         double eta = total_s * (double)(r->cfg.trainer.max_steps - r->step);
@@ -233,10 +301,9 @@ static int grpo_step(struct grpo *g, struct err *e) {
     struct step_sums sums = {0};
     struct scored_groups s = {0};
     double gnorm = 0;
-    int rc;
-    TRY_FAIL(rc, grpo_collect(g, &s, e)); // rollouts + rewards, by placement
+    int rc, n_rounds = 0;
+    TRY_FAIL(rc, gather_groups(g, &s, &sums, &n_rounds, e));
     if (r->world->is_learner) {
-        add_rollout_sums(&s, &sums);
         timer_start(&g->timers[GRPO_T_TRAIN]);
         TRY_FAIL(rc, learn(g, &s, &sums, &gnorm, e));
         timer_stop(&g->timers[GRPO_T_TRAIN]);
@@ -249,7 +316,7 @@ static int grpo_step(struct grpo *g, struct err *e) {
     timer_stop(&g->timers[GRPO_T_STEP]);
     double eval_acc;
     TRY_FAIL(rc, run_eval_if_due(r, &eval_acc, e));
-    log_step(g, &sums, gnorm, eval_acc, g->timers);
+    log_step(g, &sums, gnorm, eval_acc, n_rounds, g->timers);
     if (r->n_nonfinite >= r->cfg.trainer.max_nonfinite_steps)
         rc = err_user(e,
                       "%lld consecutive steps with NaN/Inf gradients: stopping (the last good "

@@ -43,5 +43,7 @@ struct grpo {
 int grpo_setup(struct grpo *g, struct err *e);
 void grpo_teardown(struct grpo *g);
 
-// The step's scored groups for this learner (empty on other ranks), by placement.
-int grpo_collect(struct grpo *g, struct scored_groups *out, struct err *e);
+// Draws the step's next queries_per_step queries and fills out with this learner's share
+// of their scored groups (nothing on other ranks), by placement. Round 0 of a step syncs
+// the weights; rounds 1, 2, ... refill groups dropped for zero variance.
+int grpo_collect(struct grpo *g, int round, struct scored_groups *out, struct err *e);

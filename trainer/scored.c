@@ -13,6 +13,7 @@ void scored_groups_free(struct scored_groups *s) {
     free(s->r_m);
     free(s->r_overlong);
     free(s->flags);
+    free(s->version);
     memset(s, 0, sizeof *s);
 }
 
@@ -56,23 +57,25 @@ fail:
     return rc;
 }
 
-// Wire format: int64 header (n_queries, G, n_samples, n_prompt_ids, n_resp_ids),
-// then the arrays in a fixed order, then the two worker timings. Ranks of one job share
-// the ABI, so the arrays travel as they are in memory.
-#define N_HEADER 5
+// Wire format: int64 header (magic, wire version, n_queries, G, n_samples, n_prompt_ids,
+// n_resp_ids), then the arrays in a fixed order, then the two worker timings. Ranks of one
+// job share the ABI, so the arrays travel as they are in memory.
+#define N_HEADER   7
+#define WIRE_MAGIC INT64_C(0x445243534f505247) // the bytes "GRPOSCRD" on little-endian ranks
 
 struct field {
     void *p;
     size_t n_bytes;
 };
 
-#define N_FIELDS 12
+#define N_FIELDS 13
 
 static void fields_of(struct scored_groups *s, const int64_t *h, struct field f[N_FIELDS]) {
     struct rollout_result *ro = &s->ro;
-    int64_t nq = h[0], ns = h[2], np = h[3], nr = h[4];
+    int64_t nq = h[2], ns = h[4], np = h[5], nr = h[6];
     const struct field list[N_FIELDS] = {
         {&ro->query_id, (size_t)nq * sizeof(int64_t)},
+        {&s->version, (size_t)nq * sizeof(int64_t)},
         {&ro->prompt_off, (size_t)(nq + 1) * sizeof(int64_t)},
         {&ro->prompt_ids, (size_t)np * sizeof(int32_t)},
         {&ro->resp_off, (size_t)(ns + 1) * sizeof(int64_t)},
@@ -90,7 +93,12 @@ static void fields_of(struct scored_groups *s, const int64_t *h, struct field f[
 
 void *scored_groups_pack(const struct scored_groups *s, size_t *n_bytes) {
     const struct rollout_result *ro = &s->ro;
-    int64_t h[N_HEADER] = {ro->n_queries, ro->G, ro->n_samples, ro->prompt_off[ro->n_queries],
+    int64_t h[N_HEADER] = {WIRE_MAGIC,
+                           SCORED_WIRE_VERSION,
+                           ro->n_queries,
+                           ro->G,
+                           ro->n_samples,
+                           ro->prompt_off[ro->n_queries],
                            ro->resp_off[ro->n_samples]};
     struct field f[N_FIELDS];
     fields_of((struct scored_groups *)s, h, f);
@@ -120,7 +128,13 @@ int scored_groups_unpack(struct scored_groups *s, const void *buf, size_t n_byte
     int64_t h[N_HEADER];
     if (n_bytes < sizeof h) return err_internal(e, "scored groups message of %zu bytes", n_bytes);
     memcpy(h, buf, sizeof h);
-    if (h[0] < 0 || h[1] < 1 || h[2] != h[0] * h[1] || h[3] < 0 || h[4] < 0)
+    if (h[0] != WIRE_MAGIC) return err_internal(e, "scored groups message without its magic");
+    if (h[1] != SCORED_WIRE_VERSION)
+        return err_internal(e,
+                            "scored groups message of wire version %lld; this build reads "
+                            "version %d (every rank must run the same grpo)",
+                            (long long)h[1], SCORED_WIRE_VERSION);
+    if (h[2] < 0 || h[3] < 1 || h[4] != h[2] * h[3] || h[5] < 0 || h[6] < 0)
         return err_internal(e, "scored groups message with a bad header");
     struct field f[N_FIELDS];
     fields_of(s, h, f);
@@ -140,10 +154,10 @@ int scored_groups_unpack(struct scored_groups *s, const void *buf, size_t n_byte
     memcpy(trailer, p, sizeof trailer);
     s->seconds_rollout = trailer[0];
     s->seconds_reward = trailer[1];
-    s->ro.n_queries = (int)h[0];
-    s->ro.G = (int)h[1];
-    s->ro.n_samples = (int)h[2];
-    s->ro.cap = h[4];
+    s->ro.n_queries = (int)h[2];
+    s->ro.G = (int)h[3];
+    s->ro.n_samples = (int)h[4];
+    s->ro.cap = h[6];
     return 0;
 }
 
@@ -163,6 +177,7 @@ void scored_groups_slice(struct scored_groups *dst, const struct scored_groups *
     d->G = G;
     d->n_samples = nq * G;
     d->query_id = dup_bytes(s->query_id + q0, (size_t)nq * sizeof(int64_t));
+    dst->version = dup_bytes(src->version + q0, (size_t)nq * sizeof(int64_t));
     int64_t p0 = s->prompt_off[q0], p1 = s->prompt_off[q1];
     d->prompt_off = xmalloc((size_t)(nq + 1) * sizeof(int64_t));
     for (int q = 0; q <= nq; q++) d->prompt_off[q] = s->prompt_off[q0 + q] - p0;
@@ -204,6 +219,7 @@ void scored_groups_append(struct scored_groups *dst, const struct scored_groups 
     int64_t np = d->prompt_off[nq], nr = d->resp_off[ns];
     int64_t sp = s->prompt_off[s->n_queries], sr = s->resp_off[s->n_samples];
     APPEND(d->query_id, int64_t, nq, s->n_queries, s->query_id);
+    APPEND(dst->version, int64_t, nq, s->n_queries, src->version);
     APPEND(d->prompt_ids, int32_t, np, sp, s->prompt_ids);
     APPEND(d->resp_ids, int32_t, nr, sr, s->resp_ids);
     APPEND(d->logprob, float, nr, sr, s->logprob);

@@ -16,6 +16,7 @@ struct scored_groups {
     float *reward;            // (n_samples) shaped reward r (what the learner uses)
     float *r_m, *r_overlong;  // (n_samples) reward-model score, overlong penalty
     uint8_t *flags;           // (n_samples) SCORED_* bits of the verdict
+    int64_t *version;         // (n_queries) weight version (step) that generated each group
     double seconds_rollout, seconds_reward; // time the workers spent on these groups
 };
 
@@ -27,6 +28,10 @@ void scored_groups_free(struct scored_groups *s);
 int scored_groups_score(struct scored_groups *s, const struct tokenizer *tok,
                         struct reward_verifier *v, const struct reward_shaping_opts *shaping,
                         const char *const *gold, const float *r_m, struct err *e);
+
+// Version of the wire format (docs/training.md, "Scored-groups messages"); a message of
+// another version is refused.
+#define SCORED_WIRE_VERSION 2
 
 // Serialise into one malloc'd buffer / read back (the buffer is checked).
 void *scored_groups_pack(const struct scored_groups *s, size_t *n_bytes);
