@@ -7,7 +7,7 @@ lengths get rewards (one group with zero variance) and rollout log-probabilities
 that the clip is active on both sides. grpo_oracle runs the learner's update in C (packed
 batch, advantages, reference log-probs, micro-batched forward, grpo_loss, backward); this
 script writes the same objective independently in PyTorch on ref_torch.py's model:
-  A_i = (r_i - mean_G r) / (std_G r + eps)        (sample std)
+  A_i = (r_i - mean_G r) / (std_G r + eps)        (sample std; or without the division)
   rho = exp(logp - logp_old);  pg = -min(rho A, clip(rho, 1 - eps_low, 1 + eps_high) A)
   k1 = logp - logp_ref, k2 = (logp - logp_ref)^2 / 2, k3 = exp(logp_ref - logp) - (logp_ref - logp) - 1
   l = pg + beta KL - c_H H, aggregated by seq-mean-token-mean, token-mean or
@@ -30,7 +30,10 @@ import torch  # noqa: E402
 
 AGGS = ["seq-mean-token-mean", "token-mean", "seq-mean-token-sum-norm"]  # enum cfg_loss_agg
 KLS = ["k1", "k2", "k3"]  # enum cfg_kl_estimator
-G, N_GROUPS, MICRO = 4, 3, 5  # micro-batches cut through groups: global counts matter
+G, N_GROUPS = 4, 3
+# Sequences per micro-batch, by KL estimator: 5 and 3 cut through groups (the global counts
+# matter), 12 is the whole batch at once.
+MICRO = [5, 12, 3]
 CLIP_LOW, CLIP_HIGH, BETA, ADV_EPS, T_NORM = 0.2, 0.28, 0.1, 1e-6, 16
 ENTROPY_COEF = [0.0, 0.01, 0.003]  # by aggregation: with and without the entropy bonus
 # No rollout ratio closer than this to a clip edge: the fp32 C log-probs (error ~1e-6) and the
@@ -96,17 +99,20 @@ def response_stats(p, c, prompt, resp):
     return lp[np_ - 1:np_ - 1 + len(resp)], ent[np_ - 1:np_ - 1 + len(resp)]
 
 
-def advantages(rewards):
+def advantages(rewards, std_norm):
     r = rewards.view(N_GROUPS, G)
-    return ((r - r.mean(1, keepdim=True)) / (r.std(1, unbiased=True, keepdim=True) + ADV_EPS)).view(-1)
+    a = r - r.mean(1, keepdim=True)
+    if std_norm:
+        a = a / (r.std(1, unbiased=True, keepdim=True) + ADV_EPS)
+    return a.view(-1)
 
 
-def reference_loss(s, agg, kl, c_h):
+def reference_loss(s, agg, kl, c_h, std_norm):
     p, c = s["policy"], s["c"]
     for t in p.values():
         t.grad = None
         t.requires_grad_(True)
-    adv = advantages(s["rewards"])
+    adv = advantages(s["rewards"], std_norm)
     lo, hi = 1 - CLIP_LOW, 1 + CLIP_HIGH
     B = len(s["resps"])
     n_tok = sum(len(r) for r in s["resps"])
@@ -137,17 +143,17 @@ def reference_loss(s, agg, kl, c_h):
     return loss.item(), sum(mags).item(), adv, lp_ref, st
 
 
-def run_case(exe, s, name, agg, kl):
+def run_case(exe, s, name, agg, kl, std_norm=True):
     c_h = ENTROPY_COEF[agg]
     out = os.path.join(s["dir"], "out.safetensors")
-    opts = [f"G={G}", f"micro={MICRO}", f"agg={agg}", f"kl={kl}", f"beta={BETA}",
+    opts = [f"G={G}", f"micro={MICRO[kl]}", f"agg={agg}", f"kl={kl}", f"beta={BETA}",
             f"clip_low={CLIP_LOW}", f"clip_high={CLIP_HIGH}", f"entropy_coef={c_h}",
-            f"token_sum_norm={T_NORM}", "std_norm=1", f"adv_eps={ADV_EPS}"]
+            f"token_sum_norm={T_NORM}", f"std_norm={int(std_norm)}", f"adv_eps={ADV_EPS}"]
     subprocess.run([exe, os.path.join(s["dir"], "policy"), os.path.join(s["dir"], "ref"),
                     os.path.join(s["dir"], "in.safetensors"), out] + opts, check=True)
     got = R.load_safetensors(out)
-    case = f"{name} {AGGS[agg]} {KLS[kl]}"
-    loss, scale, adv, lp_ref, st = reference_loss(s, AGGS[agg], KLS[kl], c_h)
+    case = f"{name} {AGGS[agg]} {KLS[kl]}" + ("" if std_norm else " (no std normalisation)")
+    loss, scale, adv, lp_ref, st = reference_loss(s, AGGS[agg], KLS[kl], c_h, std_norm)
     if st["clip_low"] == 0 or st["clip_high"] == 0:
         fail(f"{case}: the clip is not active on both sides ({st})")
 
@@ -198,6 +204,7 @@ def main():
             for agg in range(len(AGGS)):
                 for kl in range(len(KLS)):
                     run_case(sys.argv[1], s, name, agg, kl)
+            run_case(sys.argv[1], s, name, 2, 2, std_norm=False)  # Dr. GRPO
     print("GRPO loss and gradients vs PyTorch: all cases agree")
 
 
