@@ -23,24 +23,22 @@ struct opts {
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o) {
-    *o = (struct opts){.block_size = 4};
+    static const char *const keys[] = {"recompute", "lm_chunk", "temperature", "block_size"};
+    double v[4] = {0, 0, 0, 4};
     for (int i = 0; i < argc; i++) {
-        const char *eq = strchr(argv[i], '=');
-        if (!eq) return -1;
-        double v = atof(eq + 1);
-        size_t n = (size_t)(eq - argv[i]);
-        if (n == 9 && !strncmp(argv[i], "recompute", n))
-            o->is_recompute = v != 0;
-        else if (n == 8 && !strncmp(argv[i], "lm_chunk", n))
-            o->lm_chunk = (int)v;
-        else if (n == 11 && !strncmp(argv[i], "temperature", n))
-            o->temperature = (float)v;
-        else if (n == 10 && !strncmp(argv[i], "block_size", n))
-            o->block_size = (int)v;
-        else
-            return -1;
+        char key[32];
+        double x;
+        if (sscanf(argv[i], "%31[a-z_]=%lf", key, &x) != 2) return -1;
+        int k = 0;
+        while (k < 4 && strcmp(keys[k], key)) k++;
+        if (k == 4) return -1;
+        v[k] = x;
     }
-    return 0;
+    *o = (struct opts){.is_recompute = v[0] != 0,
+                       .lm_chunk = (int)v[1],
+                       .temperature = (float)v[2],
+                       .block_size = (int)v[3]};
+    return o->block_size > 0 ? 0 : -1;
 }
 
 // Logits (N, V) of every position: sequence b's token j is fed at call j, together with the

@@ -162,6 +162,34 @@ def rel_err(got, ref, floor):
     return d / max(ref.abs().max().item(), floor)
 
 
+def fail(msg):
+    print("FAIL " + msg)
+    sys.exit(1)
+
+
+def oracle_exe(doc):
+    """The one argument of an oracle script, the C executable (else its usage); one thread."""
+    if len(sys.argv) != 2:
+        print(doc)
+        sys.exit(1)
+    torch.set_num_threads(1)
+    return sys.argv[1]
+
+
+def check_grads(case, got, params, tol):
+    """got's "grad.<name>" against params[name].grad, every parameter; the worst error."""
+    names = {k[5:] for k in got if k.startswith("grad.")}
+    if names != set(params):
+        fail(f"{case}: gradient names differ: {sorted(names ^ set(params))}")
+    worst = 0.0
+    for n, t in params.items():
+        r = rel_err(got["grad." + n], t.grad, 1e-6)
+        if not r < tol:
+            fail(f"{case}: gradient of {n} relative error {r:.3e} >= {tol:g}")
+        worst = max(worst, r)
+    return worst
+
+
 def main():
     exe, data = sys.argv[1], sys.argv[2]
     rng = random.Random(5)

@@ -46,11 +46,6 @@ TOL_LOGP = 1e-4
 TOL_GRAD = 1e-3
 
 
-def fail(msg):
-    print("FAIL " + msg)
-    sys.exit(1)
-
-
 def make_setup(tmp, name, tied, seed):
     gen = torch.Generator().manual_seed(seed)
     c = R.tiny_config(57, 32, 4, 2, 40, 2, tied)
@@ -155,7 +150,7 @@ def run_case(exe, s, name, agg, kl, std_norm=True):
     case = f"{name} {AGGS[agg]} {KLS[kl]}" + ("" if std_norm else " (no std normalisation)")
     loss, scale, adv, lp_ref, st = reference_loss(s, AGGS[agg], KLS[kl], c_h, std_norm)
     if st["clip_low"] == 0 or st["clip_high"] == 0:
-        fail(f"{case}: the clip is not active on both sides ({st})")
+        R.fail(f"{case}: the clip is not active on both sides ({st})")
 
     # Layout of the packed batch: response targets at np - 1 .. np + nr - 2 of each sequence.
     mask, rows = [], []
@@ -164,47 +159,37 @@ def run_case(exe, s, name, agg, kl, std_norm=True):
         mask += [0] * (len(pr) - 1) + [1] * len(rs) + [0]
         rows += range(n0 + len(pr) - 1, n0 + len(pr) - 1 + len(rs))
     if got["mask"].tolist() != mask:
-        fail(f"{case}: loss mask differs")
+        R.fail(f"{case}: loss mask differs")
     errs = {}
     errs["loss"] = abs(got["loss"].item() - loss) / scale
     if not errs["loss"] < TOL_LOSS:
-        fail(f"{case}: loss {got['loss'].item():.9g}, PyTorch {loss:.9g}")
+        R.fail(f"{case}: loss {got['loss'].item():.9g}, PyTorch {loss:.9g}")
     errs["adv"] = R.rel_err(got["adv"], adv, 1.0)
     errs["logp_ref"] = R.rel_err(got["logp_ref"][rows], torch.cat(lp_ref), 1.0)
     for k in ("adv", "logp_ref"):
         if not errs[k] < TOL_LOGP:
-            fail(f"{case}: {k} relative error {errs[k]:.3e}")
+            R.fail(f"{case}: {k} relative error {errs[k]:.3e}")
     pg, kl_sum, _, n_low, n_high, n_tok = got["stats"].tolist()
     if (n_low, n_high, n_tok) != (st["clip_low"], st["clip_high"], len(rows)):
-        fail(f"{case}: clip counts / tokens {n_low, n_high, n_tok}, PyTorch "
+        R.fail(f"{case}: clip counts / tokens {n_low, n_high, n_tok}, PyTorch "
              f"{st['clip_low'], st['clip_high'], len(rows)}")
     for k, v in (("kl", kl_sum), ("pg", pg)):
         if not abs(v - st[k]) <= TOL_LOSS * max(1.0, abs(st[k])):
-            fail(f"{case}: {k} sum {v:.9g}, PyTorch {st[k]:.9g}")
-    if {k[5:] for k in got if k.startswith("grad.")} != set(s["policy"]):
-        fail(f"{case}: gradient names differ")
-    errs["grad"] = 0.0
-    for n, t in s["policy"].items():
-        r = R.rel_err(got["grad." + n], t.grad, 1e-6)
-        if not r < TOL_GRAD:
-            fail(f"{case}: gradient of {n} relative error {r:.3e}")
-        errs["grad"] = max(errs["grad"], r)
+            R.fail(f"{case}: {k} sum {v:.9g}, PyTorch {st[k]:.9g}")
+    errs["grad"] = R.check_grads(case, got, s["policy"], TOL_GRAD)
     print(f"{case}: loss {loss:+.6f} clip {st['clip_low']}/{st['clip_high']} of {len(rows)} "
           "tokens; relative error " + ", ".join(f"{k} {v:.1e}" for k, v in errs.items()))
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(1)
-    torch.set_num_threads(1)
+    exe = R.oracle_exe(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, tied) in enumerate((("untied", False), ("tied", True))):
             s = make_setup(tmp, name, tied, 200 + i)
             for agg in range(len(AGGS)):
                 for kl in range(len(KLS)):
-                    run_case(sys.argv[1], s, name, agg, kl)
-            run_case(sys.argv[1], s, name, 2, 2, std_norm=False)  # Dr. GRPO
+                    run_case(exe, s, name, agg, kl)
+            run_case(exe, s, name, 2, 2, std_norm=False)  # Dr. GRPO
     print("GRPO loss and gradients vs PyTorch: all cases agree")
 
 
