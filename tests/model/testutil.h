@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io/safetensors.h"
+#include "model/model.h"
 
 static inline const char *test_src_root(void) {
     const char *r = getenv("GRPO_SOURCE_ROOT");
@@ -50,4 +51,22 @@ static inline double rel_err(const float *a, const float *b, size_t n, double fl
         if (fabs(b[i]) > s) s = fabs(b[i]);
     }
     return d / s;
+}
+
+// Entries "grad.<name>" (the gradient of every parameter of m) for safetensors_write_f32, in
+// table order; the names are malloc'd (oracle_grad_tensors_free). Returns m->n_tensors.
+static inline int oracle_grad_tensors(const struct model *m, struct st_write_tensor *ts) {
+    for (int i = 0; i < m->n_tensors; i++) {
+        const struct model_tensor *t = &m->tensors[i];
+        char *name = malloc(strlen(t->name) + 6);
+        sprintf(name, "grad.%s", t->name);
+        ts[i] =
+            (struct st_write_tensor){.name = name, .ndim = t->ndim, .data = m->grads + t->offset};
+        for (int d = 0; d < t->ndim; d++) ts[i].shape[d] = t->shape[d];
+    }
+    return m->n_tensors;
+}
+
+static inline void oracle_grad_tensors_free(const struct model *m, struct st_write_tensor *ts) {
+    for (int i = 0; i < m->n_tensors; i++) free((char *)ts[i].name);
 }
