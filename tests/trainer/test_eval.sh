@@ -83,4 +83,10 @@ python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["k"] ==
 # A policy is no reward model.
 "$grpo" eval "$tmp/e.yaml" --rm "$tmp/lm" 2>"$tmp/log" && fail "a policy as reward model"
 grep -q "no reward head" "$tmp/log" || { cat "$tmp/log"; fail "message"; }
+# Bad values fail in one line before any sampling.
+"$grpo" eval "$tmp/e.yaml" --k 0 2>"$tmp/log" && fail "--k 0"
+grep -q "k '0' must be an integer" "$tmp/log" || { cat "$tmp/log"; fail "--k message"; }
+: >"$tmp/file"
+"$grpo" eval "$tmp/e.yaml" --run-dir "$tmp/file/sub" 2>"$tmp/log" && fail "run dir under a file"
+grep -q "$tmp/file" "$tmp/log" || { cat "$tmp/log"; fail "run dir message"; }
 echo "ok: grpo eval"
