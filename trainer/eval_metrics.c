@@ -30,23 +30,38 @@ void eval_tally_init(struct eval_tally *t, int k, bool has_rm) {
     t->has_rm = has_rm;
 }
 
-static bool is_same_answer(struct reward_equiv *equiv, const char *a, const char *rep) {
-    if (strcmp(a, rep) == 0) return true;
-    return equiv &&
-           reward_equiv_check(equiv, a, strlen(a), rep, strlen(rep), NULL) == REWARD_EQUIV_EQUAL;
+// The first group (groups are named by their first sample) whose answer equals
+// a: by equivalence, or by exact string when equiv is NULL; -1 if none.
+static int find_group(struct reward_equiv *equiv, const struct reward_verdict *vs, const int *first,
+                      int n_groups, const char *a) {
+    for (int c = 0; c < n_groups; c++) {
+        const char *rep = vs[first[c]].extracted;
+        bool is_same = equiv ? reward_equiv_check(equiv, a, strlen(a), rep, strlen(rep), NULL) ==
+                                   REWARD_EQUIV_EQUAL
+                             : strcmp(a, rep) == 0;
+        if (is_same) return c;
+    }
+    return -1;
 }
 
 // The first sample of the largest class of equivalent answers (ties: the class
 // seen first), or -1 when no sample has an answer. A class is represented by its
 // first sample; a later answer joins the first class it is equivalent to.
+// Identical strings are grouped first, so that the equivalence checks (the
+// cost: docs/rollout.md) run between distinct answers only.
 static int majority(struct reward_equiv *equiv, const struct reward_verdict *vs, int k) {
-    int rep[EVAL_MAX_K], count[EVAL_MAX_K], n_classes = 0;
+    int uniq[EVAL_MAX_K], uniq_count[EVAL_MAX_K], n_uniq = 0;
     for (int j = 0; j < k; j++) {
         if (vs[j].is_no_answer) continue;
-        int c = 0;
-        while (c < n_classes && !is_same_answer(equiv, vs[j].extracted, vs[rep[c]].extracted)) c++;
-        if (c == n_classes) rep[n_classes] = j, count[n_classes++] = 0;
-        count[c]++;
+        int u = find_group(NULL, vs, uniq, n_uniq, vs[j].extracted);
+        if (u < 0) u = n_uniq++, uniq[u] = j, uniq_count[u] = 0;
+        uniq_count[u]++;
+    }
+    int rep[EVAL_MAX_K], count[EVAL_MAX_K], n_classes = 0;
+    for (int u = 0; u < n_uniq; u++) {
+        int c = equiv ? find_group(equiv, vs, rep, n_classes, vs[uniq[u]].extracted) : -1;
+        if (c < 0) c = n_classes++, rep[c] = uniq[u], count[c] = 0;
+        count[c] += uniq_count[u];
     }
     int best = -1, best_count = 0;
     for (int c = 0; c < n_classes; c++)
