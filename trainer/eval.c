@@ -2,6 +2,7 @@
 // per-problem tally (trainer/eval_metrics.c).
 #include "trainer/eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,13 @@ static void write_problem(FILE *f, int64_t id, const char *gold, const struct ev
     fputs("]", f);
     if (p->rm_score) {
         fputs(", \"rm_scores\": [", f);
-        for (int j = 0; j < k; j++) fprintf(f, "%s%.6g", j ? ", " : "", (double)p->rm_score[j]);
+        for (int j = 0; j < k; j++) { // JSON has no NaN: a score that is none is null
+            if (j) fputs(", ", f);
+            if (isfinite(p->rm_score[j]))
+                fprintf(f, "%.6g", (double)p->rm_score[j]);
+            else
+                fputs("null", f);
+        }
         fputs("]", f);
     }
     fputs("}\n", f);

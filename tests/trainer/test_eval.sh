@@ -83,6 +83,8 @@ python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["k"] ==
 # A policy is no reward model.
 "$grpo" eval "$tmp/e.yaml" --rm "$tmp/lm" 2>"$tmp/log" && fail "a policy as reward model"
 grep -q "no reward head" "$tmp/log" || { cat "$tmp/log"; fail "message"; }
+"$grpo" eval --help >"$tmp/help" || fail "--help"
+grep -q -- "--run-dir" "$tmp/help" || fail "--help names --run-dir"
 # Bad values fail in one line before any sampling.
 "$grpo" eval "$tmp/e.yaml" --k 0 2>"$tmp/log" && fail "--k 0"
 grep -q "k '0' must be an integer" "$tmp/log" || { cat "$tmp/log"; fail "--k message"; }
