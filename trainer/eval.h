@@ -1,6 +1,6 @@
 // Evaluation on a held-out set: k samples per problem from the rollout engine,
 // each verified against the gold answer and, with a reward model, scored by it.
-// Metrics (docs/eval.md), over problems unless said otherwise:
+// Metrics (docs/rollout.md, grpo eval), over problems unless said otherwise:
 //   accuracy   correct samples / samples
 //   pass@j     the unbiased estimator 1 - C(k-c, j) / C(k, j) of "one of j samples
 //              is correct" from the k samples drawn (c correct), for j = 1, 2, 4, ..., k
@@ -23,7 +23,7 @@
 #include "rollout/rollout.h"
 
 #define EVAL_MAX_K    4096
-#define EVAL_MAX_PASS 14 // pass@j for j = 1, 2, 4, ..., 2^12 and k
+#define EVAL_MAX_PASS 14 // pass@j for j = 1, 2, 4, ..., 2^11 (< k) and k: 13 at most
 
 struct eval_opts {
     int k;                // samples per problem
