@@ -1,4 +1,5 @@
-// grpo eval EXP.yaml | --model M --data D.jsonl [--k 8]: accuracy, pass@k, maj@k.
+// grpo eval EXP.yaml | --model M --data D.jsonl [--k 8]: accuracy, pass@k, maj@k,
+// rm@k and mean length as a table (or a JSON line), appended to RUN_DIR/eval.jsonl.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,24 +7,27 @@
 #include "cli/commands.h"
 #include "core/check.h"
 #include "core/config.h"
-#include "core/log.h"
-#include "model/ckpt.h"
-#include "model/cpu/cpu.h"
 #include "trainer/eval.h"
-#include "trainer/setup.h"
 
 static const char usage[] =
     "usage: grpo eval EXP.yaml [--set section.key=value ...] [options]\n"
     "       grpo eval --model DIR|CKPT.h5 --data D.jsonl [options]\n"
     "\n"
     "Samples k responses per problem of a held-out set and verifies each against the gold\n"
-    "answer. Prints one JSON line: accuracy (of all samples), pass@k, maj@k, no-answer rate.\n"
+    "answer; with a reward model (reward.rm_path or --rm) also scores each. Prints a table:\n"
+    "accuracy (of all samples), pass@j for j = 1, 2, 4, ..., k (unbiased estimator), maj@k\n"
+    "(majority vote over equivalent answers), rm@k (best-of-k by reward model), mean response\n"
+    "length, no-answer and truncated rates; and appends the same as one JSON line to\n"
+    "RUN_DIR/eval.jsonl (RUN_DIR = run.out_dir/run.name, runs/eval without EXP.yaml).\n"
     "With EXP.yaml the model is model.path, the problems data.eval_path, and tokenizer,\n"
-    "rollout and reward settings come from the config.\n"
+    "rollout and reward settings come from the config. Temperature 0 (greedy) needs k = 1.\n"
     "\n"
     "  --k K                 samples per problem (default 1)\n"
     "  --n N                 only the first N problems\n"
-    "  --out FILE            one JSON line per problem: gold, answers, verdicts\n"
+    "  --json                print the JSON line on stdout instead of the table\n"
+    "  --run-dir DIR         where eval.jsonl goes (default RUN_DIR)\n"
+    "  --rm DIR|CKPT.h5      reward model for rm@k (reward.rm_path)\n"
+    "  --out FILE            one JSON line per problem: gold, answers, verdicts, lengths, scores\n"
     "  --temperature T       (rollout.temperature, default 1; 0 = greedy)\n"
     "  --top-p P --top-k K   (rollout.top_p, rollout.top_k)\n"
     "  --max-new-tokens N    (rollout.max_new_tokens)\n"
@@ -48,19 +52,19 @@ static const char *const flag_keys[][2] = {
     {"--threads", "run.threads"},
     {"--model", "model.path"},
     {"--data", "data.eval_path"},
+    {"--rm", "reward.rm_path"},
 };
 
 struct eval_args {
-    const char *config_path, *out_path, *tokenizer;
-    int k;
-    int64_t n;
+    const char *config_path, *tokenizer;
+    struct eval_command cmd;
     char **sets;
     int n_sets;
 };
 
 static int parse(int argc, char **argv, struct eval_args *a, struct err *e) {
     memset(a, 0, sizeof *a);
-    a->k = 1;
+    a->cmd.k = 1;
     a->sets = xcalloc((size_t)argc * 2 + 4, sizeof *a->sets);
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
@@ -69,17 +73,27 @@ static int parse(int argc, char **argv, struct eval_args *a, struct err *e) {
             a->config_path = f;
             continue;
         }
+        if (!strcmp(f, "--json")) {
+            a->cmd.is_json = true;
+            continue;
+        }
         if (i + 1 >= argc) return err_user(e, "eval: %s needs a value", f);
         const char *v = argv[++i];
+        char *end;
         if (!strcmp(f, "--k")) {
-            a->k = atoi(v);
-            if (a->k < 1 || a->k > 4096)
-                return err_user(e, "eval: --k '%s' must be in [1, 4096]", v);
+            long k = strtol(v, &end, 10);
+            if (*end || end == v || k < 1 || k > EVAL_MAX_K)
+                return err_user(e, "eval: --k '%s' must be an integer in [1, %d]", v, EVAL_MAX_K);
+            a->cmd.k = (int)k;
         } else if (!strcmp(f, "--n")) {
-            a->n = atoll(v);
-            if (a->n < 1) return err_user(e, "eval: --n '%s' must be positive", v);
+            a->cmd.max_problems = strtoll(v, &end, 10);
+            if (*end || end == v || a->cmd.max_problems < 1)
+                return err_user(e, "eval: --n '%s' must be a positive integer", v);
         } else if (!strcmp(f, "--out")) {
-            a->out_path = v;
+            a->cmd.per_problem = v;
+        } else if (!strcmp(f, "--run-dir")) {
+            if (!v[0]) return err_user(e, "eval: --run-dir needs a directory");
+            a->cmd.run_dir = v;
         } else if (!strcmp(f, "--tokenizer")) {
             a->tokenizer = v;
         } else if (!strcmp(f, "--set")) {
@@ -121,59 +135,13 @@ int cmd_eval(int argc, char **argv, struct err *e) {
     }
     struct eval_args a;
     struct config cfg = {0};
-    struct backend *be = NULL;
-    struct model *m = NULL;
-    struct tokenizer *tok = NULL;
-    struct chat_template *chat = NULL;
-    struct dataset *d = NULL;
-    struct prompt_set *p = NULL;
-    struct rollout_engine *eng = NULL;
-    struct reward_verifier *v = NULL;
-    FILE *out = NULL;
     bool has_cfg = false;
     int rc;
     TRY_FAIL(rc, parse(argc, argv, &a, e));
     TRY_FAIL(rc, load_config(&a, &cfg, e));
     has_cfg = true;
-    if (!cfg.model.path[0]) {
-        rc = err_user(e, "eval: no model (give --model or model.path)");
-        goto fail;
-    }
-    if (!cfg.data.eval_path[0]) {
-        rc = err_user(e, "eval: no problems (give --data or data.eval_path)");
-        goto fail;
-    }
-    TRY_FAIL(rc, backend_cpu_create((int)cfg.run.threads, &be, e));
-    TRY_FAIL(rc, model_load_path(cfg.model.path, be, NULL, &m, e));
-    TRY_FAIL(rc, trainer_open_tokenizer(&cfg, &tok, &chat, e));
-    TRY_FAIL(rc, trainer_open_dataset(&cfg, cfg.data.eval_path, &d, e));
-    TRY_FAIL(rc,
-             prompt_set_build(d, cfg.data.eval_path, tok, chat, cfg.data.max_prompt_tokens, &p, e));
-    struct rollout_cfg rcfg;
-    rollout_cfg_from_config(&rcfg, &cfg.rollout);
-    rcfg.plan_prompt_tokens = (int)cfg.data.max_prompt_tokens;
-    TRY_FAIL(rc, rollout_engine_create(m, tok, chat, &rcfg, NULL, &eng, e));
-    TRY_FAIL(rc, trainer_make_verifier(&cfg, &v, e));
-    if (a.out_path && !(out = fopen(a.out_path, "w"))) {
-        rc = err_user(e, "%s: cannot write", a.out_path);
-        goto fail;
-    }
-    struct eval_opts o = {
-        .k = a.k, .max_problems = a.n, .batch_queries = 64, .seed = (uint64_t)cfg.run.seed};
-    struct eval_result res;
-    TRY_FAIL(rc, eval_run(eng, tok, d, p, v, &o, out, &res, e));
-    eval_result_print_json(&res, a.k, stdout);
-    fputc('\n', stdout);
+    rc = eval_command_run(&cfg, &a.cmd, e);
 fail:
-    if (out) fclose(out);
-    reward_verifier_destroy(&v);
-    rollout_engine_destroy(&eng);
-    prompt_set_destroy(&p);
-    dataset_destroy(&d);
-    chat_template_destroy(&chat);
-    tokenizer_destroy(&tok);
-    model_destroy(&m);
-    backend_cpu_destroy(&be);
     if (has_cfg) config_destroy(&cfg);
     for (int i = 0; i < a.n_sets; i++) free(a.sets[i]);
     free(a.sets);

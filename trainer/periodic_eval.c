@@ -59,9 +59,9 @@ int run_eval_if_due(struct run *r, double *accuracy, struct err *e) {
                           .max_problems = r->cfg.trainer.eval_problems,
                           .batch_queries = 64,
                           .seed = (uint64_t)r->cfg.run.seed};
+    struct eval_scorers s = {.verifier = r->eval->verifier};
     struct eval_result res;
-    TRY(eval_run(r->eval->engine, r->tok, r->eval->data, r->eval->prompts, r->eval->verifier, &o,
-                 NULL, &res, e));
+    TRY(eval_run(r->eval->engine, r->tok, r->eval->data, r->eval->prompts, &s, &o, NULL, &res, e));
     *accuracy = res.accuracy;
     LOG_INFO("eval at step %lld: accuracy %.4f on %lld problems (%.1fs)", (long long)r->step,
              res.accuracy, (long long)res.n_problems, res.seconds);
