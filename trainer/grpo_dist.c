@@ -94,18 +94,9 @@ int grpo_setup(struct grpo *g, struct err *e) {
         g->shaping.overlong_factor = rw->overlong_factor;
         g->shaping.format_penalty = rw->format_penalty;
         TRY(reward_shaping_opts_check(&g->shaping, e));
-        if (cfg->reward.rm_path[0]) {
-            TRY(model_load_path(cfg->reward.rm_path, r->be, &r->ledger, &g->rm_model, e));
-            if (g->rm_model->shape.V < tokenizer_vocab_size(r->tok))
-                return err_user(e,
-                                "%s: the reward model's vocabulary (%d) is smaller than the "
-                                "tokenizer's (%d): it must share the policy's tokenizer",
-                                cfg->reward.rm_path, g->rm_model->shape.V,
-                                tokenizer_vocab_size(r->tok));
-            int rc = reward_rm_create(g->rm_model, (int)cfg->reward.rm_batch_size,
-                                      r->policy->shape.max_pos, &g->rm, e);
-            if (rc < 0) return err_prefix(e, "%s: ", cfg->reward.rm_path);
-        }
+        if (cfg->reward.rm_path[0])
+            TRY(trainer_open_rm(cfg, r->be, &r->ledger, r->tok, r->policy->shape.max_pos,
+                                &g->rm_model, &g->rm, e));
     }
     size_t n_rows = r->train->n_rows;
     g->gold = xcalloc(n_rows, sizeof *g->gold);
@@ -158,21 +149,8 @@ static int score(struct grpo *g, struct scored_groups *s, struct err *e) {
     float *r_m = NULL;
     int rc = 0;
     if (g->rm) { // r_m of (prompt, response) for every sample
-        const struct rollout_result *ro = &s->ro;
-        int n = ro->n_samples;
-        const int32_t **pp = xcalloc((size_t)n + 1, sizeof *pp),
-                      **rp = xcalloc((size_t)n + 1, sizeof *rp);
-        int *np = xcalloc((size_t)n + 1, sizeof *np), *nr = xcalloc((size_t)n + 1, sizeof *nr);
-        r_m = xcalloc((size_t)n + 1, sizeof *r_m);
-        for (int i = 0; i < n; i++) {
-            int q = i / ro->G;
-            pp[i] = ro->prompt_ids + ro->prompt_off[q];
-            np[i] = (int)(ro->prompt_off[q + 1] - ro->prompt_off[q]);
-            rp[i] = ro->resp_ids + ro->resp_off[i];
-            nr[i] = (int)(ro->resp_off[i + 1] - ro->resp_off[i]);
-        }
-        rc = reward_rm_score(g->rm, pp, np, rp, nr, n, r_m, e);
-        free(pp), free(rp), free(np), free(nr);
+        r_m = xcalloc((size_t)s->ro.n_samples + 1, sizeof *r_m);
+        rc = trainer_score_rollout_rm(g->rm, &s->ro, r_m, e);
     }
     if (rc == 0) rc = scored_groups_score(s, r->tok, g->verifier, &g->shaping, gold, r_m, e);
     free(r_m);
