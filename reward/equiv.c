@@ -190,6 +190,40 @@ static bool is_short_lhs(const struct reward_equiv *q, int k) {
            it->text[it->len - 1] == ')';
 }
 
+// "(x, y) = (1, 2)" stands for (1, 2) too: a tuple of bare names.
+static bool is_names_tuple(const struct reward_equiv *q, int k) {
+    const struct item *it = &q->items[k];
+    if (it->kind != IT_TUPLE || it->open != '(' || it->close != ')') return false;
+    for (int c = it->first; c >= 0; c = q->items[c].next)
+        if (q->items[c].kind != IT_EXPR || q->pool.nodes[q->items[c].root].kind != EN_VAR)
+            return false;
+    return true;
+}
+
+// Is the left side of an equation a name the equation defines?
+static bool is_defined_name(const struct reward_equiv *q, int k) {
+    return is_short_lhs(q, k) || is_names_tuple(q, k);
+}
+
+// "\sqrt{324-68} = \sqrt{256} = 16": a computation whose sides are constants
+// of the same value stands for its last side.
+static bool is_constant_chain(struct reward_equiv *q, int k) {
+    int l = child(q, k, 0), r = child(q, k, 1);
+    const struct item *lhs = &q->items[l], *rhs = &q->items[r];
+    if (lhs->kind != IT_EXPR || rhs->kind != IT_EXPR) return false;
+    if (expr_var_mask(&q->pool, lhs->root) || expr_var_mask(&q->pool, rhs->root)) return false;
+    return cmp_constants(q, lhs->root, rhs->root, false) == CMP_EQUAL;
+}
+
+// A list of answers that are all the same value ("$\frac{4}{10}$ or
+// $\frac{2}{5}$") against a single gold: each must equal the gold.
+static int cmp_repeats(struct reward_equiv *q, int ia, int ig) {
+    if (q->items[ia].kind != IT_LIST || q->items[ia].n_children < 2) return CMP_DIFFERENT;
+    for (int a = q->items[ia].first; a >= 0; a = q->items[a].next)
+        if (cmp_items(q, a, ig) != CMP_EQUAL) return CMP_DIFFERENT;
+    return CMP_EQUAL;
+}
+
 static int cmp_ordered(struct reward_equiv *q, int ia, int ig) {
     if (q->items[ia].n_children != q->items[ig].n_children) return CMP_DIFFERENT;
     for (int a = q->items[ia].first, g = q->items[ig].first; a >= 0 && g >= 0;
@@ -234,13 +268,15 @@ static int cmp_items(struct reward_equiv *q, int ia, int ig) {
         return CMP_DIFFERENT;
     }
     const struct item *a = &q->items[ia], *g = &q->items[ig];
-    if (g->kind == IT_EQ && a->kind != IT_EQ && is_short_lhs(q, child(q, ig, 0)))
+    if (g->kind == IT_EQ && a->kind != IT_EQ && is_defined_name(q, child(q, ig, 0)))
         return cmp_items(q, ia, child(q, ig, 1));
-    if (a->kind == IT_EQ && g->kind != IT_EQ && is_short_lhs(q, child(q, ia, 0)))
+    if (a->kind == IT_EQ && g->kind != IT_EQ &&
+        (is_defined_name(q, child(q, ia, 0)) || is_constant_chain(q, ia)))
         return cmp_items(q, child(q, ia, 1), ig);
     bool a_coll = a->kind == IT_LIST || a->kind == IT_SET;
     bool g_coll = g->kind == IT_LIST || g->kind == IT_SET;
     if (a_coll && g_coll) return cmp_unordered(q, ia, ig);
+    if (a->kind == IT_LIST && !g_coll && cmp_repeats(q, ia, ig) == CMP_EQUAL) return CMP_EQUAL;
     if (a->kind != g->kind)
         return (a->kind == IT_TEXT || g->kind == IT_TEXT) && text_equal(a, g) ? CMP_EQUAL
                                                                               : CMP_DIFFERENT;

@@ -70,6 +70,15 @@ static const struct equiv_case cases[] = {
     {"−3", "-3", 1},
     {"2 × 3", "6", 1},
     {"\\frac{π}{2}", "\\frac{\\pi}{2}", 1},
+    {"\\mathbf{1 0 9 8 9 0}", "109890", 1}, // bold: spaces and braces go (ARML)
+    {"\\frac{\\mathbf{7 9}}{\\mathbf{1 2 8}}", "\\frac{79}{128}", 1},
+    {"\\mathbf{2 2 . 5}", "\\frac{45}{2}", 1},
+    {"\\mathbf{1 0 2 , 0 1 8}", "102018", 1},
+    {"(-\\mathbf{2 6 6}, \\mathbf{- 3 , - 2 8})", "(-266,-3,-28)", 1},
+    {"\\mathbf{1 0 9}", "19", 0},
+    {"10+2 \\sqrt{2} \\text {. }", "10+2\\sqrt{2}", 1},
+    {"10+2 \\sqrt{2} \\text {. }", "10+2\\sqrt{3}", 0},
+    {"\\text{yes}", "\\text{.}", 0},
     // ---- numbers ----
     {"18", "18", 1},
     {"18.0", "18", 1},
@@ -210,7 +219,10 @@ static const struct equiv_case cases[] = {
     {"(1,2)", "(2,1)", 0},
     {"(\\frac12, 3)", "(0.5, 3)", 1},
     {"(1,2,3)", "(1,2)", 0},
-    {"(x, y) = (1, 2)", "(1,2)", 0},
+    {"(x, y) = (1, 2)", "(1,2)", 1}, // a tuple of names defined by the equation
+    {"(x, y) = (2, 1)", "(1,2)", 0},
+    {"(x, 1) = (1, 2)", "(1,2)", 0},
+    {"(x, y) = (1, 2)", "x = 1", 0},
     {"\\{1,2,3\\}", "\\{3,2,1\\}", 1},
     {"\\{1,2\\}", "\\{1,2,3\\}", 0},
     {"\\{1, 2\\}", "1, 2", 1},
@@ -231,6 +243,19 @@ static const struct equiv_case cases[] = {
     {"\\emptyset", "\\varnothing", 1},
     {"\\langle 1, 2 \\rangle", "\\langle 1,2\\rangle", 1},
     {"\\langle 1, 2 \\rangle", "\\langle 2,1\\rangle", 0},
+    {"1, 2, and 3", "\\{1,2,3\\}", 1}, // ", and": one separator
+    {"1, 2, and 3", "1,2,,3", 0},
+    {"\\sqrt{324-68}=\\sqrt{256}=16", "16", 1}, // a computation stands for its result
+    {"\\frac{50}{80}=\\frac{5}{8}", "0.625", 1},
+    {"\\sqrt{324-68}=\\sqrt{256}=16", "15", 0},
+    {"2+2=5", "5", 0}, // sides that disagree are not a computation
+    {"2+2=5", "4", 0},
+    {"3x=58", "\\frac{58}{3}", 0},
+    {"\\frac{4}{10} \\text{ or } \\frac{2}{5}", "\\frac{2}{5}", 1}, // one value twice
+    {"\\frac{4}{10}, 3", "\\frac{2}{5}", 0},
+    {"2, 2", "2", 1},
+    {"2, 3", "2", 0},
+    {"x=1, x=2", "1", 0},
     // ---- intervals and unions ----
     {"[0,1)", "[0,1)", 1},
     {"[0,1)", "[0,1]", 0},
