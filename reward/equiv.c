@@ -224,6 +224,15 @@ static int cmp_repeats(struct reward_equiv *q, int ia, int ig) {
     return CMP_EQUAL;
 }
 
+// "x < 0 or x > 1": a list of intervals read from inequalities, which is the
+// union (-\infty, 0) \cup (1, \infty).
+static bool is_interval_list(const struct reward_equiv *q, int k) {
+    if (q->items[k].kind != IT_LIST) return false;
+    for (int c = q->items[k].first; c >= 0; c = q->items[c].next)
+        if (!q->items[c].is_interval) return false;
+    return true;
+}
+
 static int cmp_ordered(struct reward_equiv *q, int ia, int ig) {
     if (q->items[ia].n_children != q->items[ig].n_children) return CMP_DIFFERENT;
     for (int a = q->items[ia].first, g = q->items[ig].first; a >= 0 && g >= 0;
@@ -276,6 +285,9 @@ static int cmp_items(struct reward_equiv *q, int ia, int ig) {
     bool a_coll = a->kind == IT_LIST || a->kind == IT_SET;
     bool g_coll = g->kind == IT_LIST || g->kind == IT_SET;
     if (a_coll && g_coll) return cmp_unordered(q, ia, ig);
+    if ((a->kind == IT_UNION && is_interval_list(q, ig)) ||
+        (g->kind == IT_UNION && is_interval_list(q, ia)))
+        return cmp_unordered(q, ia, ig);
     if (a->kind == IT_LIST && !g_coll && cmp_repeats(q, ia, ig) == CMP_EQUAL) return CMP_EQUAL;
     if (a->kind != g->kind)
         return (a->kind == IT_TEXT || g->kind == IT_TEXT) && text_equal(a, g) ? CMP_EQUAL

@@ -266,6 +266,131 @@ static int expand_pm(struct reward_equiv *q, const char *s, size_t n, int depth)
     return k;
 }
 
+// ---- inequalities and set-builder notation ----
+
+enum { INEQ_LESS = 1, INEQ_GREATER = 2, INEQ_STRICT = 4 };
+
+// The inequality operator at s[i] (top level): its kind and length, or 0.
+static int ineq_op(const char *s, size_t n, size_t i, size_t *len) {
+    static const struct {
+        const char *text;
+        int kind;
+    } ops[] = {
+        {"<=", INEQ_LESS},
+        {">=", INEQ_GREATER},
+        {"<", INEQ_LESS | INEQ_STRICT},
+        {">", INEQ_GREATER | INEQ_STRICT},
+        {"\\le", INEQ_LESS},
+        {"\\ge", INEQ_GREATER},
+        {"\\lt", INEQ_LESS | INEQ_STRICT},
+        {"\\gt", INEQ_GREATER | INEQ_STRICT},
+    };
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        size_t m = strlen(ops[k].text);
+        if (i + m <= n && memcmp(s + i, ops[k].text, m) == 0 &&
+            (ops[k].text[0] != '\\' || i + m == n || !isalpha((unsigned char)s[i + m]))) {
+            *len = m;
+            return ops[k].kind;
+        }
+    }
+    return 0;
+}
+
+// A bare name standing for the unknown: x, y_1, t' (a letter, then at most 5
+// more bytes of letters, digits, '_', '{', '}', '\''; not e or i).
+static bool is_unknown(const char *s, size_t n) {
+    if (n == 0 || n > 6 || !isalpha((unsigned char)s[0])) return false;
+    if (n == 1 && (s[0] == 'e' || s[0] == 'i')) return false;
+    for (size_t k = 1; k < n; k++)
+        if (!isalnum((unsigned char)s[k]) && !strchr("_{}'", s[k])) return false;
+    return n <= 2 || s[1] == '_';
+}
+
+static int bound_item(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    return equiv_parse_item(q, s, n, depth + 1);
+}
+
+// x > 2, x \le 3, -1 \le x < 3, 5 > x as an interval: (2, \infty), (-\infty,
+// 3], [-1, 3), (-\infty, 5). Returns -2 when s is not such an inequality.
+static int parse_inequality(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    const char *part[3];
+    size_t n_part[3], start = 0, len;
+    int kinds[2], n_ops = 0;
+    for (;;) {
+        size_t at = find_sep(s, n, start, SEP_REL, &len);
+        int kind = at < n ? ineq_op(s, n, at, &len) : 0;
+        if (at < n && !kind) return -2; // \ne, \in, \approx, ...: not an inequality
+        if (n_ops == 2 && at < n) return -2;
+        part[n_ops] = s + start;
+        n_part[n_ops] = at - start;
+        trim(&part[n_ops], &n_part[n_ops]);
+        if (n_part[n_ops] == 0) return -2;
+        if (at >= n) break;
+        kinds[n_ops++] = kind;
+        start = at + len;
+    }
+    if (n_ops == 0) return -2;
+    const char *lo = NULL, *hi = NULL; // NULL: infinite
+    size_t n_lo = 0, n_hi = 0;
+    bool is_lo_strict = true, is_hi_strict = true;
+    if (n_ops == 1) {
+        bool var_left = is_unknown(part[0], n_part[0]), var_right = is_unknown(part[1], n_part[1]);
+        if (var_left == var_right) return -2;
+        const char *b = var_left ? part[1] : part[0];
+        size_t n_b = var_left ? n_part[1] : n_part[0];
+        // x < b and b > x bound x from above
+        bool is_upper = ((kinds[0] & INEQ_LESS) != 0) == var_left;
+        if (is_upper)
+            hi = b, n_hi = n_b, is_hi_strict = kinds[0] & INEQ_STRICT;
+        else
+            lo = b, n_lo = n_b, is_lo_strict = kinds[0] & INEQ_STRICT;
+    } else {
+        if (!is_unknown(part[1], n_part[1]) || (kinds[0] & 3) != (kinds[1] & 3)) return -2;
+        bool is_less = kinds[0] & INEQ_LESS; // a < x < b, or b > x > a
+        lo = part[is_less ? 0 : 2], n_lo = n_part[is_less ? 0 : 2];
+        hi = part[is_less ? 2 : 0], n_hi = n_part[is_less ? 2 : 0];
+        is_lo_strict = kinds[is_less ? 0 : 1] & INEQ_STRICT;
+        is_hi_strict = kinds[is_less ? 1 : 0] & INEQ_STRICT;
+    }
+    int k = new_item(q, IT_TUPLE, s, n), last = -1;
+    if (k < 0) return -1;
+    q->items[k].open = lo && !is_lo_strict ? '[' : '(';
+    q->items[k].close = hi && !is_hi_strict ? ']' : ')';
+    q->items[k].is_interval = true;
+    int c_lo = lo ? bound_item(q, lo, n_lo, depth) : bound_item(q, "-\\infty", 7, depth);
+    if (add_child(q, k, &last, c_lo) < 0) return -1;
+    int c_hi = hi ? bound_item(q, hi, n_hi, depth) : bound_item(q, "\\infty", 6, depth);
+    if (add_child(q, k, &last, c_hi) < 0) return -1;
+    return k;
+}
+
+// \{x \mid x > 2\}, \{x : x > 2\}, \{x \in R | x > 2\}: the condition, or
+// -2 when the set is not written this way.
+static int parse_set_builder(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    int level = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '(' || c == '[' || c == '{') level++;
+        if (c == ')' || c == ']' || c == '}') level--;
+        size_t m = c == ':' || c == '|'                             ? 1
+                   : (i + 4 <= n && memcmp(s + i, "\\mid", 4) == 0) ? 4
+                                                                    : 0;
+        if (level != 0 || m == 0) continue;
+        const char *name = s;
+        size_t n_name = i;
+        trim(&name, &n_name);
+        size_t in = 0; // "x \in R" before the bar
+        while (in + 3 <= n_name && memcmp(name + in, "\\in", 3) != 0) in++;
+        if (in + 3 <= n_name) {
+            n_name = in;
+            trim(&name, &n_name);
+        }
+        if (!is_unknown(name, n_name)) return -2;
+        return equiv_parse_item(q, s + i + m, n - i - m, depth + 1);
+    }
+    return -2;
+}
+
 static int expr_item(struct reward_equiv *q, const char *s, size_t n) {
     int root;
     int st = expr_parse(&q->pool, s, n, &root);
@@ -322,12 +447,15 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         bool is_in = len == 3 && memcmp(s + rel, "\\in", 3) == 0;
         if (is_in && n_lhs >= 1 && n_lhs <= 2 && isalpha((unsigned char)lhs[0]))
             return equiv_parse_item(q, s + rel + 3, n - rel - 3, depth + 1);
-        return new_item(q, IT_TEXT, s, n);
+        int k = parse_inequality(q, s, n, depth);
+        return k != -2 ? k : new_item(q, IT_TEXT, s, n);
     }
     if (has_sep(s, n, SEP_PM)) return expand_pm(q, s, n, depth);
     if (name_is(s, n, "\\emptyset")) return new_item(q, IT_SET, s, n);
     if (starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n)) {
         if (n == 4) return new_item(q, IT_SET, s, n);
+        int k = parse_set_builder(q, s + 2, n - 4, depth);
+        if (k != -2) return k;
         return split_item(q, IT_SET, s, n, s + 2, n - 4, SEP_COMMA, depth);
     }
     if (starts_with(s, n, "\\langle") && ends_with(s, n, "\\rangle") && is_enclosed(s, n)) {
