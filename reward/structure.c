@@ -125,8 +125,18 @@ static int split_item(struct reward_equiv *q, int kind, const char *whole, size_
         const char *part = s + start;
         size_t n_part = at - start;
         trim(&part, &n_part);
-        if (n_part > 0 || at < n || start > 0)
-            if (add_child(q, k, &last, equiv_parse_item(q, part, n_part, depth + 1)) < 0) return -1;
+        if (n_part > 0 || at < n || start > 0) {
+            int c = equiv_parse_item(q, part, n_part, depth + 1);
+            if (c >= 0 && q->items[c].is_pm_list && (kind == IT_LIST || kind == IT_SET)) {
+                for (int g = q->items[c].first, next; g >= 0; g = next) { // 1, 2 \pm 1: 1, 3, 1
+                    next = q->items[g].next;
+                    q->items[g].next = -1;
+                    if (add_child(q, k, &last, g) < 0) return -1;
+                }
+            } else if (add_child(q, k, &last, c) < 0) {
+                return -1;
+            }
+        }
         if (at >= n) break;
         start = at + len;
     }
@@ -238,30 +248,57 @@ static int parse_matrix(struct reward_equiv *q, const char *s, size_t n, int dep
     return k;
 }
 
-static char *arena_copy_pm(struct reward_equiv *q, const char *s, size_t n, size_t at,
-                           size_t sep_len, char sign) {
+// Is s[i..] the command \pm or \mp (*is_mp)?
+static bool is_pm_at(const char *s, size_t n, size_t i, bool *is_mp) {
+    if (i + 3 > n || s[i] != '\\' || (memcmp(s + i + 1, "pm", 2) && memcmp(s + i + 1, "mp", 2)))
+        return false;
+    if (i + 3 < n && isalpha((unsigned char)s[i + 3])) return false;
+    *is_mp = s[i + 1] == 'm';
+    return true;
+}
+
+static bool has_pm(const char *s, size_t n) {
+    bool is_mp;
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (is_pm_at(s, n, i, &is_mp)) return true;
+    return false;
+}
+
+// s with every \pm made sign and every \mp the other sign, in the arena.
+static char *arena_copy_pm(struct reward_equiv *q, const char *s, size_t n, char sign,
+                           size_t *out_len) {
     if (q->arena_used + n + 1 > q->arena_cap) {
         q->is_over_budget = true;
         return NULL;
     }
     char *out = q->arena + q->arena_used;
-    memcpy(out, s, at);
-    out[at] = sign;
-    memcpy(out + at + 1, s + at + sep_len, n - at - sep_len);
-    q->arena_used += n - sep_len + 1;
+    size_t w = 0;
+    bool is_mp;
+    for (size_t i = 0; i < n;) {
+        if (is_pm_at(s, n, i, &is_mp)) {
+            out[w++] = is_mp ? (char)('+' + '-' - sign) : sign;
+            i += 3;
+        } else {
+            out[w++] = s[i++];
+        }
+    }
+    q->arena_used += w + 1;
+    *out_len = w;
     return out;
 }
 
-// a \pm b is the list {a + b, a - b}.
+// a \pm b is the list {a + b, a - b}, wherever the \pm is (\frac{3 \pm
+// \sqrt{5}}{2}, x = 1 \pm 2); several \pm and \mp go together (a \pm b \mp c
+// is {a + b - c, a - b + c}).
 static int expand_pm(struct reward_equiv *q, const char *s, size_t n, int depth) {
-    size_t len, at = find_sep(s, n, 0, SEP_PM, &len);
     int k = new_item(q, IT_LIST, s, n), last = -1;
     if (k < 0) return -1;
+    q->items[k].is_pm_list = true;
     for (int sign = 0; sign < 2; sign++) {
-        char *copy = arena_copy_pm(q, s, n, at, len, sign ? '-' : '+');
+        size_t n_copy;
+        char *copy = arena_copy_pm(q, s, n, sign ? '-' : '+', &n_copy);
         if (!copy) return -1;
-        if (add_child(q, k, &last, equiv_parse_item(q, copy, n - len + 1, depth + 1)) < 0)
-            return -1;
+        if (add_child(q, k, &last, equiv_parse_item(q, copy, n_copy, depth + 1)) < 0) return -1;
     }
     return k;
 }
@@ -424,6 +461,8 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
     }
     if (has_sep(s, n, SEP_CUP)) return split_item(q, IT_UNION, s, n, s, n, SEP_CUP, depth);
     if (has_sep(s, n, SEP_COMMA)) return split_item(q, IT_LIST, s, n, s, n, SEP_COMMA, depth);
+    bool is_set = starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n);
+    if (!is_set && has_pm(s, n)) return expand_pm(q, s, n, depth); // a set splices its own
     size_t len, eq = find_sep(s, n, 0, SEP_EQ, &len);
     if (eq < n) { // lhs = rhs (a = b = c: the first and the last side)
         size_t last_eq = eq, next;
@@ -450,7 +489,7 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         int k = parse_inequality(q, s, n, depth);
         return k != -2 ? k : new_item(q, IT_TEXT, s, n);
     }
-    if (has_sep(s, n, SEP_PM)) return expand_pm(q, s, n, depth);
+
     if (name_is(s, n, "\\emptyset")) return new_item(q, IT_SET, s, n);
     if (starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n)) {
         if (n == 4) return new_item(q, IT_SET, s, n);

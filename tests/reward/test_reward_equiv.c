@@ -256,6 +256,20 @@ static const struct equiv_case cases[] = {
     {"2, 2", "2", 1},
     {"2, 3", "2", 0},
     {"x=1, x=2", "1", 0},
+    // \pm anywhere, spliced into lists
+    {"\\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3+\\sqrt{21}}{2}, \\frac{3-\\sqrt{21}}{2}", 1},
+    {"\\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3+\\sqrt{21}}{2}, \\frac{3+\\sqrt{21}}{2}", 0},
+    {"\\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3+\\sqrt{21}}{2}", 0},
+    {"1, \\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3-\\sqrt{21}}{2}, 1, \\frac{3+\\sqrt{21}}{2}", 1},
+    {"1, \\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3-\\sqrt{21}}{2}, \\frac{3+\\sqrt{21}}{2}", 0},
+    {"x=1, x=\\frac{3 \\pm \\sqrt{21}}{2}", "1, \\frac{3+\\sqrt{21}}{2}, \\frac{3-\\sqrt{21}}{2}",
+     1},
+    {"\\{1 \\pm \\sqrt{2}\\}", "\\{1+\\sqrt{2}, 1-\\sqrt{2}\\}", 1},
+    {"x = 1 \\pm 2", "3, -1", 1},
+    {"x = 1 \\pm 2", "3, 1", 0},
+    {"1 \\pm 2 \\mp 4", "-1, 3", 1}, // \pm and \mp go together
+    {"1 \\pm 2 \\mp 4", "7, -5", 0},
+    {"(1 \\pm 1, 2)", "(2, 2), (0, 2)", 1},
     // ---- intervals and unions ----
     {"[0,1)", "[0,1)", 1},
     {"[0,1)", "[0,1]", 0},
