@@ -325,7 +325,37 @@ static int answer_is_span(const char *t, size_t n, const struct scan *sc, int fi
     return -1;
 }
 
+// Length of t without its trailing parenthetical remarks: "... is 7. (We can
+// check that $x=0$ fails.)", "... $5$ (and $r=2$ )." A final group in
+// parentheses (then at most ". ") that starts with a word and holds a word of
+// three letters is an aside, not the answer; "(1, 2)." and "(3, 4 and 5)" stay.
+static size_t drop_remarks(const char *t, size_t n) {
+    for (int n_remarks = 0; n_remarks < 4; n_remarks++) {
+        size_t e = n;
+        while (e > 0 && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
+        if (e == 0 || t[e - 1] != ')') return n;
+        int depth = 0;
+        size_t k = e, run = 0;
+        bool has_word = false;
+        while (k-- > 0) {
+            if (t[k] == ')') depth++;
+            if (t[k] == '(' && --depth == 0) break;
+            run = isalpha((unsigned char)t[k]) ? run + 1 : 0;
+            has_word |= run >= 3 && (k == 0 || !isalpha((unsigned char)t[k - 1])) &&
+                        (k == 0 || t[k - 1] != '\\');
+        }
+        if (k == (size_t)-1 || !has_word) return n;
+        size_t w = k + 1; // an aside starts with a word: "(We can", "(and $r$"
+        while (w < e && t[w] == ' ') w++;
+        if (w + 1 >= e || !isalpha((unsigned char)t[w]) || !isalpha((unsigned char)t[w + 1]))
+            return n;
+        n = k;
+    }
+    return n;
+}
+
 bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
+    n = drop_remarks(t, n);
     struct scan sc = {0};
     scan_text(t, n, &sc);
     int first = sc.n > FINAL_MAX_SPANS ? sc.n - FINAL_MAX_SPANS : 0;
@@ -339,5 +369,9 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
         if (sc.has_number && sc.num_a > ring_at(&sc, k)->b) break;
         return take_span(t, &sc, first, k, false, true, start, len);
     }
-    return sc.has_number && set_trimmed(t, sc.run_a, sc.num_b, start, len);
+    if (!sc.has_number) return false;
+    size_t a = sc.run_a, b = sc.num_b; // (3, 4) in plain text keeps its brackets
+    if (a > 0 && b < n && (t[a - 1] == '(' || t[a - 1] == '[') && (t[b] == ')' || t[b] == ']'))
+        a--, b++;
+    return set_trimmed(t, a, b, start, len);
 }

@@ -68,6 +68,13 @@ static const struct extract_case extract_cases[] = {
     {"Therefore $x=5$. That is, the 5 th and 15 th terms.", SOL, "5", FIN},
     {"we get $y=2$ (see <img_3438>)", SOL, "2", FIN},
     {"costs \\$5 and $x = 7$", SOL, "7", FIN},
+    {"so $x=7$. (We can check that $x=0$ fails.)", SOL, "7", FIN}, // a final aside goes
+    {"so $p q=5$ (and $r=2$ ).", SOL, "5", FIN},
+    {"so $x=7$. (Checking: $2$.) (Also $3$ works.)", SOL, "7", FIN},
+    {"the point is $(1, 2)$.", SOL, "(1, 2)", FIN}, // a tuple is no aside
+    {"the point is (3, 4).", SOL, "(3, 4)", FIN},
+    {"the interval is [3, 4) here", SOL, "[3, 4)", FIN},
+    {"we get (3, 4 and 5)", SOL, "(3, 4 and 5)", FIN},
     {"no math here", SOL, NULL, REWARD_SOURCE_NONE},
     {"$x$ and $y$ only", SOL, NULL, REWARD_SOURCE_NONE},
     {"unclosed $x = 5", SOL, NULL, REWARD_SOURCE_NONE},
