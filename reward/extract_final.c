@@ -199,7 +199,7 @@ static size_t last_cut(const char *t, size_t a, size_t b, bool rows_only) {
             continue;
         }
         if (c == '{' || c == '(' || c == '[') depth++;
-        if (c == '}' || c == ')' || c == ']') depth--;
+        if ((c == '}' || c == ')' || c == ']') && depth > 0) depth--; // "n)=..": a span cut by $ $
         if (depth == 0 && !rows_only && c == '=' &&
             !(i > a && (t[i - 1] == '<' || t[i - 1] == '>' || t[i - 1] == '!')))
             cut = i + 1;
@@ -241,7 +241,7 @@ static size_t lhs_len(const char *t, const struct span *s) {
     for (size_t i = s->a; i < s->b; i++) {
         char c = t[i];
         if (c == '{' || c == '(' || c == '[') depth++;
-        if (c == '}' || c == ')' || c == ']') depth--;
+        if ((c == '}' || c == ')' || c == ']') && depth > 0) depth--;
         if (depth == 0 && (c == '=' || (c == '\\' && has_at(t, s->b, i, "\\in")))) return i - s->a;
     }
     return 0;
