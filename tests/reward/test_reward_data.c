@@ -110,19 +110,29 @@ static bool same_text(const char *a, const char *b) {
 
 struct tally {
     int n_rows, n_gold, n_verified, n_structural, n_solution, n_solution_ok, n_text;
-    int n_pairs, n_pairs_equal; // neighbouring golds with different text
-    int n_unexpected;           // solutions failing that are not known failures
-    char failed[16384];         // " ID ID.K ...": the solutions that did not verify
+    int n_pairs, n_pairs_equal;                   // neighbouring golds with different text
+    int n_unexpected;                             // solutions failing that are not known failures
+    int n_solution_pairs, n_solution_pairs_equal; // solutions against the previous row's gold
+    char failed[16384]; // " ID ID.K ...": the solutions that did not verify
 };
 
 // Verify one worked solution (GSM8K: with its "####"; the others in the
 // solution mode, whose final-statement fallback reads texts without \boxed{}).
 static void check_solution(struct reward_verifier *v, const struct dataset *d, const char *sol,
-                           const char *gold, const char *name, struct tally *t) {
+                           const char *gold, const char *other_gold, const char *name,
+                           struct tally *t) {
     struct reward_extract_opts ex;
     reward_extract_opts_default(&ex,
                                 d->kind == GOLD_HASHES ? REWARD_MODE_GSM8K : REWARD_MODE_SOLUTION);
     struct reward_verdict vd;
+    if (other_gold[0] && !same_text(other_gold, gold)) { // a wrong answer must stay wrong
+        reward_verify(v, sol, strlen(sol), other_gold, strlen(other_gold), &ex, &vd);
+        t->n_solution_pairs++;
+        t->n_solution_pairs_equal += vd.is_correct;
+        if (vd.is_correct)
+            printf("  %s %s: solution matches the previous row's gold '%.60s' (gold '%.60s')\n",
+                   d->file, name, other_gold, gold);
+    }
     reward_verify(v, sol, strlen(sol), gold, strlen(gold), &ex, &vd);
     t->n_solution++;
     t->n_solution_ok += vd.is_correct;
@@ -207,6 +217,8 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
                 printf("  %s row %d: previous gold '%.60s' equals '%.60s' (%s)\n", d->file,
                        t->n_rows, prev, gold, vd.reason);
         }
+        char prev_gold[8192];
+        snprintf(prev_gold, sizeof prev_gold, "%s", prev);
         snprintf(prev, sizeof prev, "%s", gold);
         const cJSON *sol =
             d->solution_key ? cJSON_GetObjectItemCaseSensitive(row, d->solution_key) : NULL;
@@ -215,13 +227,13 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         char name[32];
         if (cJSON_IsString(sol)) {
             snprintf(name, sizeof name, "%d", row_id);
-            check_solution(v, d, sol->valuestring, gold, name, t);
+            check_solution(v, d, sol->valuestring, gold, prev_gold, name, t);
         }
         for (int k = 0; cJSON_IsArray(sol) && k < cJSON_GetArraySize(sol); k++) {
             const cJSON *item = cJSON_GetArrayItem(sol, k);
             if (!cJSON_IsString(item)) continue;
             snprintf(name, sizeof name, k ? "%d.%d" : "%d", row_id, k);
-            check_solution(v, d, item->valuestring, gold, name, t);
+            check_solution(v, d, item->valuestring, gold, prev_gold, name, t);
         }
         cJSON_Delete(row);
     }
@@ -253,7 +265,9 @@ static void test_real_data(void **state) {
                datasets[k].file, t.n_rows, t.n_gold, verified, structural,
                (double)t.n_text / t.n_gold);
         printf("  neighbours equal %d/%d", t.n_pairs_equal, t.n_pairs);
-        if (t.n_solution) printf("  solutions %d/%d", t.n_solution_ok, t.n_solution);
+        if (t.n_solution)
+            printf("  solutions %d/%d (vs the previous gold %d/%d)", t.n_solution_ok, t.n_solution,
+                   t.n_solution_pairs_equal, t.n_solution_pairs);
         printf("\n");
         assert_true(t.n_gold >= t.n_rows * 0.99);
         assert_true(verified >= VERIFY_FLOOR);
@@ -270,6 +284,7 @@ static void test_real_data(void **state) {
         // every GSM8K and AIME 2024 solution; OlympiadBench's but the known
         // failures (tests/reward/data_known_failures.h), exactly
         assert_int_equal(t.n_unexpected, 0);
+        assert_int_equal(t.n_solution_pairs_equal, 0); // no solution matches its neighbour's gold
         assert_int_equal(count_fixed(&datasets[k], &t), 0);
         assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);
     }
