@@ -233,6 +233,13 @@ static bool is_interval_list(const struct reward_equiv *q, int k) {
     return true;
 }
 
+// A tuple in parentheses of three or more elements (no interval) against a
+// bare list: the same answer when the elements agree in order.
+static bool is_long_tuple_vs_list(const struct item *t, const struct item *l) {
+    return t->kind == IT_TUPLE && t->open == '(' && t->close == ')' && t->n_children >= 3 &&
+           l->kind == IT_LIST;
+}
+
 static int cmp_ordered(struct reward_equiv *q, int ia, int ig) {
     if (q->items[ia].n_children != q->items[ig].n_children) return CMP_DIFFERENT;
     for (int a = q->items[ia].first, g = q->items[ig].first; a >= 0 && g >= 0;
@@ -285,6 +292,8 @@ static int cmp_items(struct reward_equiv *q, int ia, int ig) {
     bool a_coll = a->kind == IT_LIST || a->kind == IT_SET;
     bool g_coll = g->kind == IT_LIST || g->kind == IT_SET;
     if (a_coll && g_coll) return cmp_unordered(q, ia, ig);
+    if (is_long_tuple_vs_list(a, g) || is_long_tuple_vs_list(g, a))
+        return cmp_ordered(q, ia, ig); // (1, 2, 3) is the list 1, 2, 3 in this order
     if ((a->kind == IT_UNION && is_interval_list(q, ig)) ||
         (g->kind == IT_UNION && is_interval_list(q, ia)))
         return cmp_unordered(q, ia, ig);
