@@ -7,7 +7,8 @@
 //   1. the last span with a bold number (\mathbf{2 0}, \boldsymbol{}, \textbf{}:
 //      how ARML solutions mark the answer), else
 //   2. the later of the last span holding a value (a digit, \infty, \pi) and
-//      the last number outside math (not part of a word: "x_1", "<img_12>").
+//      the last number outside math (not part of a word: "x_1", "<img_12>";
+//      not an ordinal "5 th" or an equation label "(1)").
 // The chosen span and the spans before it joined only by commas, "and" or
 // "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut after its
 // last top-level "=", "\approx" or "\in" ("$x=16+4=\mathbf{20}$" -> 20).
@@ -113,7 +114,8 @@ static void scan_text(const char *t, size_t n, struct scan *sc) {
                    (isdigit((unsigned char)t[b]) || ((t[b] == '.' || t[b] == ',') && b + 1 < n &&
                                                      isdigit((unsigned char)t[b + 1]))))
                 b++;
-            if ((b >= n || !is_word_char(t[b])) && !is_ordinal(t, n, b)) {
+            bool is_label = i > 0 && t[i - 1] == '(' && b < n && t[b] == ')'; // equation (1)
+            if ((b >= n || !is_word_char(t[b])) && !is_ordinal(t, n, b) && !is_label) {
                 bool is_joined =
                     sc->has_number && sc->n_at_number == sc->n && is_connector(t, sc->num_b, i);
                 sc->run_a = is_joined ? sc->run_a : i;

@@ -75,6 +75,8 @@ static const struct extract_case extract_cases[] = {
     {"the point is (3, 4).", SOL, "(3, 4)", FIN},
     {"the interval is [3, 4) here", SOL, "[3, 4)", FIN},
     {"we get (3, 4 and 5)", SOL, "(3, 4 and 5)", FIN},
+    {"so $x = 2$, which satisfies (5).", SOL, "2", FIN}, // (5) labels an equation
+    {"it satisfies equation (1).", SOL, NULL, REWARD_SOURCE_NONE},
     {"no math here", SOL, NULL, REWARD_SOURCE_NONE},
     {"$x$ and $y$ only", SOL, NULL, REWARD_SOURCE_NONE},
     {"unclosed $x = 5", SOL, NULL, REWARD_SOURCE_NONE},
