@@ -1,17 +1,21 @@
 // The final-statement fallback for worked solutions that state their answer
 // without \boxed{} (OlympiadBench, AIME reference solutions): "... so the
 // maximum perimeter is $\mathbf{3 2}$.", "$$ ... =\frac{7}{5} $$", "So the
-// desired value of $n$ is 4096 .". One forward scan records the last math
-// spans ($..$, $$..$$, \(..\), \[..\]) in a ring and the last number outside
-// math; then:
+// desired value of $n$ is 4096 .". Trailing parenthetical asides are dropped;
+// one forward scan records the last math spans ($..$, $$..$$, \(..\), \[..\])
+// in a ring and the last number outside math; then the answer is
 //   1. the last span with a bold number (\mathbf{2 0}, \boldsymbol{}, \textbf{}:
 //      how ARML solutions mark the answer), else
-//   2. the later of the last span holding a value (a digit, \infty, \pi) and
+//   2. the span right after the last "answer is" ("the answer is therefore
+//      $12$"), else
+//   3. the later of the last span holding a value (a digit, \infty, \pi) and
 //      the last number outside math (not part of a word: "x_1", "<img_12>";
-//      not an ordinal "5 th" or an equation label "(1)").
-// The chosen span and the spans before it joined only by commas, "and" or
-// "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut after its
-// last top-level "=", "\approx" or "\in" ("$x=16+4=\mathbf{20}$" -> 20).
+//      not an ordinal "5 th" or an equation label "(1)"; numbers joined by
+//      commas, "and", "or" are taken together).
+// The chosen span (2, 3) and the alike spans joined to it by commas, "and" or
+// "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut to its
+// last row and after its last top-level "=", "\approx", "\doteq" or "\in"
+// ("$x=16+4=\mathbf{20}$" -> \mathbf{20}). docs/reward.md has the details.
 #include <ctype.h>
 #include <string.h>
 
