@@ -5,6 +5,8 @@
 //              math      MATH-style golds (MinervaMath, OlympiadBench, College Math)
 //                        boxed, vs themselves (the text shortcut decides most)
 //              math-eval the same through the parsers and evaluation (shortcut off)
+//              solution  OlympiadBench and AIME 2024 worked solutions vs their gold
+//                        answers in the solution mode (the final-statement fallback)
 // usage: bench_verify [DATA_DIR] [SECONDS_PER_WORKLOAD]
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -75,6 +77,36 @@ static void load(struct workload *w, const char *dir, const char *file, const ch
     fclose(f);
 }
 
+// Worked solutions (a string or every element of a list) of file against the
+// gold under gold_key (a string, a number or a list's first string).
+static void load_solutions(struct workload *w, const char *dir, const char *file,
+                           const char *sol_key, const char *gold_key) {
+    char path[4096], gold[64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "bench_verify: cannot open '%s'\n", path);
+        exit(1);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(row, gold_key);
+        if (cJSON_IsArray(g)) g = cJSON_GetArrayItem(g, 0);
+        const char *gs = cJSON_IsString(g) ? g->valuestring : NULL;
+        if (cJSON_IsNumber(g)) snprintf(gold, sizeof gold, "%.17g", g->valuedouble), gs = gold;
+        const cJSON *sol = cJSON_GetObjectItemCaseSensitive(row, sol_key);
+        if (cJSON_IsString(sol) && gs) add(w, sol->valuestring, gs);
+        for (int k = 0; cJSON_IsArray(sol) && gs && k < cJSON_GetArraySize(sol); k++)
+            if (cJSON_IsString(cJSON_GetArrayItem(sol, k)))
+                add(w, cJSON_GetArrayItem(sol, k)->valuestring, gs);
+        cJSON_Delete(row);
+    }
+    free(line);
+    fclose(f);
+}
+
 enum kind { KIND_STRCMP, KIND_VERIFY, KIND_EVAL };
 
 static double run(struct reward_verifier *v, struct reward_equiv *q,
@@ -114,6 +146,9 @@ int main(int argc, char **argv) {
     load(&math, dir, "olympiadbench.test.jsonl", "final_answer", 0);
     load(&math, dir, "college_math.test.jsonl", "answer", 0);
     load(&math, dir, "gaokao2023en.test.jsonl", "answer", 0);
+    struct workload sol = {0};
+    load_solutions(&sol, dir, "olympiadbench.test.jsonl", "solution", "final_answer");
+    load_solutions(&sol, dir, "aime24.test.jsonl", "solution", "answer");
     struct reward_verifier_opts o;
     reward_verifier_opts_default(&o, REWARD_MODE_BOXED);
     struct reward_verifier *v;
@@ -123,9 +158,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_verify: %s\n", e.msg);
         return 1;
     }
-    struct reward_extract_opts ex_gsm, ex_math;
+    struct reward_extract_opts ex_gsm, ex_math, ex_sol;
     reward_extract_opts_default(&ex_gsm, REWARD_MODE_GSM8K);
     reward_extract_opts_default(&ex_math, REWARD_MODE_BOXED);
+    reward_extract_opts_default(&ex_sol, REWARD_MODE_SOLUTION);
     printf("%-10s %6s %14s %14s %8s %9s\n", "workload", "rows", "verdicts/s", "strcmp ref/s",
            "ratio", "correct");
     struct {
@@ -135,8 +171,9 @@ int main(int argc, char **argv) {
         enum kind kind;
     } rows[] = {{"gsm8k", &gsm, &ex_gsm, KIND_VERIFY},
                 {"math", &math, &ex_math, KIND_VERIFY},
-                {"math-eval", &math, &ex_math, KIND_EVAL}};
-    for (int r = 0; r < 3; r++) {
+                {"math-eval", &math, &ex_math, KIND_EVAL},
+                {"solution", &sol, &ex_sol, KIND_VERIFY}};
+    for (int r = 0; r < 4; r++) {
         double frac, frac_ref;
         double ref = run(v, q, rows[r].ex, rows[r].w, KIND_STRCMP, seconds / 4, &frac_ref);
         double rate = run(v, q, rows[r].ex, rows[r].w, rows[r].kind, seconds, &frac);

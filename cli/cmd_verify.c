@@ -11,15 +11,17 @@
 #include "reward/reward.h"
 
 static const char usage[] =
-    "usage: grpo verify [--mode boxed|gsm8k] [--tolerance X] < IN.jsonl > OUT.jsonl\n"
+    "usage: grpo verify [--mode boxed|gsm8k|solution] [--tolerance X] < IN.jsonl > OUT.jsonl\n"
     "\n"
     "Checks each response's final answer against its gold answer.\n"
-    "input lines:  {\"response\": str, \"gold\": str|number, \"mode\": \"boxed\"|\"gsm8k\" "
+    "input lines:  {\"response\": str, \"gold\": str|number, \"mode\": "
+    "\"boxed\"|\"gsm8k\"|\"solution\" "
     "(optional)}\n"
     "output lines: {\"correct\": bool, \"extracted\": str, \"reason\": str}\n"
     "\n"
     "  --mode M        default extraction style: boxed (default; \\boxed{}, \"the answer is\",\n"
-    "                  \"####\", 答案是) or gsm8k (the same, then the last number)\n"
+    "                  \"####\", 答案是), gsm8k (the same, then the last number) or\n"
+    "                  solution (the same, then a worked solution's final statement)\n"
     "  --tolerance X   relative tolerance for non-integer values (default 1e-4)\n"
     "See docs/reward.md for the rules.\n";
 
@@ -31,7 +33,8 @@ static int parse_args(int argc, char **argv, struct reward_verifier_opts *o, str
         if (i + 1 >= argc) return err_user(e, "verify: option '%s' needs a value", argv[i]);
         if (strcmp(argv[i], "--mode") == 0) {
             if (!reward_mode_parse(argv[i + 1], &mode))
-                return err_user(e, "verify: unknown mode '%s' (boxed or gsm8k)", argv[i + 1]);
+                return err_user(e, "verify: unknown mode '%s' (boxed, gsm8k or solution)",
+                                argv[i + 1]);
         } else if (strcmp(argv[i], "--tolerance") == 0) {
             char *end;
             tol = strtod(argv[i + 1], &end);
@@ -79,7 +82,8 @@ static int verify_line(struct reward_verifier *v, const struct reward_verifier_o
     if (mode) {
         enum reward_mode m;
         if (!cJSON_IsString(mode) || !reward_mode_parse(mode->valuestring, &m)) {
-            rc = err_user(e, "<stdin>:%ld: key 'mode' must be \"boxed\" or \"gsm8k\"", line_no);
+            rc = err_user(e, "<stdin>:%ld: key 'mode' must be \"boxed\", \"gsm8k\" or \"solution\"",
+                          line_no);
             goto fail;
         }
         reward_extract_opts_default(&ex, m);

@@ -190,6 +190,56 @@ static bool is_short_lhs(const struct reward_equiv *q, int k) {
            it->text[it->len - 1] == ')';
 }
 
+// "(x, y) = (1, 2)" stands for (1, 2) too: a tuple of bare names.
+static bool is_names_tuple(const struct reward_equiv *q, int k) {
+    const struct item *it = &q->items[k];
+    if (it->kind != IT_TUPLE || it->open != '(' || it->close != ')') return false;
+    for (int c = it->first; c >= 0; c = q->items[c].next)
+        if (q->items[c].kind != IT_EXPR || q->pool.nodes[q->items[c].root].kind != EN_VAR)
+            return false;
+    return true;
+}
+
+// Is the left side of an equation a name the equation defines?
+static bool is_defined_name(const struct reward_equiv *q, int k) {
+    return is_short_lhs(q, k) || is_names_tuple(q, k);
+}
+
+// "\sqrt{324-68} = \sqrt{256} = 16": a computation whose sides are constants
+// of the same value stands for its last side.
+static bool is_constant_chain(struct reward_equiv *q, int k) {
+    int l = child(q, k, 0), r = child(q, k, 1);
+    const struct item *lhs = &q->items[l], *rhs = &q->items[r];
+    if (lhs->kind != IT_EXPR || rhs->kind != IT_EXPR) return false;
+    if (expr_var_mask(&q->pool, lhs->root) || expr_var_mask(&q->pool, rhs->root)) return false;
+    return cmp_constants(q, lhs->root, rhs->root, false) == CMP_EQUAL;
+}
+
+// A list of answers that are all the same value ("$\frac{4}{10}$ or
+// $\frac{2}{5}$") against a single gold: each must equal the gold.
+static int cmp_repeats(struct reward_equiv *q, int ia, int ig) {
+    if (q->items[ia].kind != IT_LIST || q->items[ia].n_children < 2) return CMP_DIFFERENT;
+    for (int a = q->items[ia].first; a >= 0; a = q->items[a].next)
+        if (cmp_items(q, a, ig) != CMP_EQUAL) return CMP_DIFFERENT;
+    return CMP_EQUAL;
+}
+
+// "x < 0 or x > 1": a list of intervals read from inequalities, which is the
+// union (-\infty, 0) \cup (1, \infty).
+static bool is_interval_list(const struct reward_equiv *q, int k) {
+    if (q->items[k].kind != IT_LIST) return false;
+    for (int c = q->items[k].first; c >= 0; c = q->items[c].next)
+        if (!q->items[c].is_interval) return false;
+    return true;
+}
+
+// A tuple in parentheses of three or more elements (no interval) against a
+// bare list: the same answer when the elements agree in order.
+static bool is_long_tuple_vs_list(const struct item *t, const struct item *l) {
+    return t->kind == IT_TUPLE && t->open == '(' && t->close == ')' && t->n_children >= 3 &&
+           l->kind == IT_LIST;
+}
+
 static int cmp_ordered(struct reward_equiv *q, int ia, int ig) {
     if (q->items[ia].n_children != q->items[ig].n_children) return CMP_DIFFERENT;
     for (int a = q->items[ia].first, g = q->items[ig].first; a >= 0 && g >= 0;
@@ -234,13 +284,20 @@ static int cmp_items(struct reward_equiv *q, int ia, int ig) {
         return CMP_DIFFERENT;
     }
     const struct item *a = &q->items[ia], *g = &q->items[ig];
-    if (g->kind == IT_EQ && a->kind != IT_EQ && is_short_lhs(q, child(q, ig, 0)))
+    if (g->kind == IT_EQ && a->kind != IT_EQ && is_defined_name(q, child(q, ig, 0)))
         return cmp_items(q, ia, child(q, ig, 1));
-    if (a->kind == IT_EQ && g->kind != IT_EQ && is_short_lhs(q, child(q, ia, 0)))
+    if (a->kind == IT_EQ && g->kind != IT_EQ &&
+        (is_defined_name(q, child(q, ia, 0)) || is_constant_chain(q, ia)))
         return cmp_items(q, child(q, ia, 1), ig);
     bool a_coll = a->kind == IT_LIST || a->kind == IT_SET;
     bool g_coll = g->kind == IT_LIST || g->kind == IT_SET;
     if (a_coll && g_coll) return cmp_unordered(q, ia, ig);
+    if (is_long_tuple_vs_list(a, g) || is_long_tuple_vs_list(g, a))
+        return cmp_ordered(q, ia, ig); // (1, 2, 3) is the list 1, 2, 3 in this order
+    if ((a->kind == IT_UNION && is_interval_list(q, ig)) ||
+        (g->kind == IT_UNION && is_interval_list(q, ia)))
+        return cmp_unordered(q, ia, ig);
+    if (a->kind == IT_LIST && !g_coll && cmp_repeats(q, ia, ig) == CMP_EQUAL) return CMP_EQUAL;
     if (a->kind != g->kind)
         return (a->kind == IT_TEXT || g->kind == IT_TEXT) && text_equal(a, g) ? CMP_EQUAL
                                                                               : CMP_DIFFERENT;

@@ -28,6 +28,8 @@ struct item {
     int next;         // next sibling, -1 at the end
     int n_children;
     int n_rows, n_cols; // IT_MATRIX
+    bool is_interval;   // IT_TUPLE read from an inequality (x > 2 is (2, \infty))
+    bool is_pm_list;    // IT_LIST read from a \pm (spliced into an enclosing list)
     const char *text;   // the item's normalised text
     size_t len;
 };

@@ -16,6 +16,7 @@ void reward_extract_opts_default(struct reward_extract_opts *o, enum reward_mode
         .use_answer_is = true,
         .use_chinese = true,
         .use_last_number = mode == REWARD_MODE_GSM8K,
+        .use_final_statement = mode == REWARD_MODE_SOLUTION,
         .max_response_bytes = REWARD_MAX_RESPONSE_BYTES_DEFAULT,
         .max_answer_bytes = REWARD_MAX_ANSWER_BYTES_DEFAULT,
     };
@@ -26,18 +27,22 @@ bool reward_mode_parse(const char *name, enum reward_mode *mode) {
         *mode = REWARD_MODE_BOXED;
     else if (strcmp(name, "gsm8k") == 0)
         *mode = REWARD_MODE_GSM8K;
+    else if (strcmp(name, "solution") == 0)
+        *mode = REWARD_MODE_SOLUTION;
     else
         return false;
     return true;
 }
 
 const char *reward_mode_name(enum reward_mode mode) {
-    return mode == REWARD_MODE_GSM8K ? "gsm8k" : "boxed";
+    return mode == REWARD_MODE_GSM8K      ? "gsm8k"
+           : mode == REWARD_MODE_SOLUTION ? "solution"
+                                          : "boxed";
 }
 
 const char *reward_answer_source_name(enum reward_answer_source source) {
-    static const char *const names[] = {"none",      "boxed",   "hashes",
-                                        "answer_is", "chinese", "last_number"};
+    static const char *const names[] = {"none",    "boxed",       "hashes", "answer_is",
+                                        "chinese", "last_number", "final"};
     return (unsigned)source < sizeof names / sizeof names[0] ? names[source] : "none";
 }
 
@@ -223,6 +228,8 @@ enum reward_answer_source reward_extract_answer(const char *text, size_t n,
         src = REWARD_SOURCE_BOXED;
     else if (o->use_hashes && find_hashes(text, n, start, len))
         src = REWARD_SOURCE_HASHES;
+    else if (o->use_final_statement && reward_extract_final_statement(text, n, start, len))
+        src = REWARD_SOURCE_FINAL; // bold, "answer is $..$", the last value: before "answer is"
     else if (o->use_answer_is && find_answer_is(text, n, start, len))
         src = REWARD_SOURCE_ANSWER_IS;
     else if (o->use_chinese && find_chinese(text, n, start, len))

@@ -32,13 +32,14 @@ static void put_s(struct out *o, const char *s) {
     put(o, s, strlen(s));
 }
 
-enum { CLOSE_BRACE = 0, CLOSE_TEXT = 1 };
+enum { CLOSE_BRACE = 0, CLOSE_TEXT = 1, CLOSE_BOLD = 2 };
 
 struct cmd_rule {
     const char *name;
     const char *replace; // NULL: drop the command
     int kind;            // 0 plain, 1 wrapper keeping content as text, 2 wrapper keeping a group,
-                         // 3 \left/\right (also drops a following '.')
+                         // 3 \left/\right (also drops a following '.'), 4 bold: the
+                         // content without braces or spaces (ARML's \mathbf{1 0 9} is 109)
 };
 
 static const struct cmd_rule rules[] = {
@@ -90,11 +91,11 @@ static const struct cmd_rule rules[] = {
     {"mathrm", NULL, 1},
     {"mbox", NULL, 1},
     {"hbox", NULL, 1},
-    {"mathbf", NULL, 2},
+    {"mathbf", NULL, 4},
     {"mathit", NULL, 2},
     {"mathsf", NULL, 2},
-    {"boldsymbol", NULL, 2},
-    {"bm", NULL, 2},
+    {"boldsymbol", NULL, 4},
+    {"bm", NULL, 4},
     {"operatorname", NULL, 2},
     {"mathbb", NULL, 2},
     {"mathcal", NULL, 2},
@@ -138,13 +139,13 @@ static size_t degree_end(const char *s, size_t n, size_t i) {
 // The main pass; returns -1 on overflow or too deep nesting.
 static int rewrite(const char *s, size_t n, struct out *o) {
     uint8_t close_kind[NORM_MAX_NESTING];
-    int depth = 0;
+    int depth = 0, n_bold = 0; // open bold groups
     for (size_t i = 0; i < n && !o->is_full;) {
         unsigned char c = (unsigned char)s[i];
         if (c == '$' || c == NORM_TEXT_OPEN || c == NORM_TEXT_CLOSE) {
             i++;
         } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '~') {
-            put_c(o, ' ');
+            if (n_bold == 0) put_c(o, ' '); // \mathbf{1 0 9 . 5} is 109.5
             i++;
         } else if (c == '{') {
             if (i + 2 < n && s[i + 1] == ',' && s[i + 2] == '}') { // 1{,}000
@@ -157,10 +158,9 @@ static int rewrite(const char *s, size_t n, struct out *o) {
             put_c(o, '{');
             i++;
         } else if (c == '}') {
-            if (depth > 0 && close_kind[--depth] == CLOSE_TEXT)
-                put_c(o, NORM_TEXT_CLOSE);
-            else
-                put_c(o, '}');
+            int kind = depth > 0 ? close_kind[--depth] : CLOSE_BRACE;
+            n_bold -= kind == CLOSE_BOLD;
+            if (kind != CLOSE_BOLD) put_c(o, kind == CLOSE_TEXT ? NORM_TEXT_CLOSE : '}');
             i++;
         } else if (c == '^' && degree_end(s, n, i + 1)) {
             i = degree_end(s, n, i + 1);
@@ -190,12 +190,15 @@ static int rewrite(const char *s, size_t n, struct out *o) {
             if (r->replace) put_s(o, r->replace);
             if (r->kind == 3) {
                 if (i < n && s[i] == '.') i++;
-            } else if (r->kind == 1 || r->kind == 2) {
+            } else if (r->kind == 1 || r->kind == 2 || r->kind == 4) {
                 size_t j = skip_spaces(s, n, i);
                 if (j < n && s[j] == '{') {
                     if (depth >= NORM_MAX_NESTING) return -1;
-                    close_kind[depth++] = r->kind == 1 ? CLOSE_TEXT : CLOSE_BRACE;
-                    put_c(o, r->kind == 1 ? NORM_TEXT_OPEN : '{');
+                    close_kind[depth++] = r->kind == 1   ? CLOSE_TEXT
+                                          : r->kind == 4 ? CLOSE_BOLD
+                                                         : CLOSE_BRACE;
+                    n_bold += r->kind == 4;
+                    if (r->kind != 4) put_c(o, r->kind == 1 ? NORM_TEXT_OPEN : '{');
                     i = j + 1;
                 }
             }
@@ -229,12 +232,30 @@ static size_t trim_end(const char *s, size_t n) {
     return n;
 }
 
+// Start of the text group that ends s[0..n) (at its NORM_TEXT_OPEN marker).
+static size_t text_open(const char *s, size_t n) {
+    size_t k = n - 1;
+    while (k > 0 && s[k] != NORM_TEXT_OPEN) k--;
+    return k;
+}
+
+// Is the text group ending s[0..n) only punctuation and spaces ("\text{. }")?
+static bool is_punct_text(const char *s, size_t n) {
+    size_t k = text_open(s, n);
+    if (s[k] != NORM_TEXT_OPEN) return false;
+    for (size_t i = k + 1; i + 1 < n; i++)
+        if (!strchr(" .,;:", s[i])) return false;
+    return true;
+}
+
 // Trailing punctuation and row breaks: "5." "x=1;" "3 \\".
 static size_t strip_trailing_punct(const char *s, size_t n) {
     for (;;) {
         n = trim_end(s, n);
         if (n > 0 && (s[n - 1] == '.' || s[n - 1] == ',' || s[n - 1] == ';' || s[n - 1] == ':'))
             n--;
+        else if (n >= 3 && s[n - 1] == NORM_TEXT_CLOSE && is_punct_text(s, n))
+            n = text_open(s, n); // \text{. }
         else if (n >= 2 && s[n - 1] == '\\' && s[n - 2] == '\\')
             n -= 2;
         else
@@ -251,8 +272,10 @@ static size_t replace_and(char *s, size_t n) {
                                                                : 0;
         bool is_word = m > 0 && (i == 0 || !isalpha((unsigned char)s[i - 1])) &&
                        (i + m == n || !isalpha((unsigned char)s[i + m]));
-        if (is_word) {
-            s[w++] = ',';
+        if (is_word) { // "1, 2, and 3": one comma
+            size_t k = w;
+            while (k > 0 && s[k - 1] == ' ') k--;
+            if (k == 0 || s[k - 1] != ',') s[w++] = ',';
             i += m;
         } else {
             s[w++] = s[i++];

@@ -16,7 +16,8 @@
 
 // Normalise s[0..n) into out (capacity cap, NUL-terminated): math delimiters,
 // \left/\right and sizing, spacing commands, \displaystyle, \dfrac/\tfrac,
-// \text{}-like wrappers (content kept between markers), degrees, \% and
+// \text{}-like wrappers (content kept between markers), bold groups (content
+// without braces or spaces: \mathbf{1 0 9} is 109), degrees, \% and
 // Unicode operators, {,} separators, whitespace runs, the words "and" and "or"
 // (list commas), trailing punctuation; then unit words after a value, and thousands
 // separators of a bare number. Returns 0, or -1 when the output would not fit

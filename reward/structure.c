@@ -125,8 +125,18 @@ static int split_item(struct reward_equiv *q, int kind, const char *whole, size_
         const char *part = s + start;
         size_t n_part = at - start;
         trim(&part, &n_part);
-        if (n_part > 0 || at < n || start > 0)
-            if (add_child(q, k, &last, equiv_parse_item(q, part, n_part, depth + 1)) < 0) return -1;
+        if (n_part > 0 || at < n || start > 0) {
+            int c = equiv_parse_item(q, part, n_part, depth + 1);
+            if (c >= 0 && q->items[c].is_pm_list && (kind == IT_LIST || kind == IT_SET)) {
+                for (int g = q->items[c].first, next; g >= 0; g = next) { // 1, 2 \pm 1: 1, 3, 1
+                    next = q->items[g].next;
+                    q->items[g].next = -1;
+                    if (add_child(q, k, &last, g) < 0) return -1;
+                }
+            } else if (add_child(q, k, &last, c) < 0) {
+                return -1;
+            }
+        }
         if (at >= n) break;
         start = at + len;
     }
@@ -238,32 +248,184 @@ static int parse_matrix(struct reward_equiv *q, const char *s, size_t n, int dep
     return k;
 }
 
-static char *arena_copy_pm(struct reward_equiv *q, const char *s, size_t n, size_t at,
-                           size_t sep_len, char sign) {
+// Is s[i..] the command \pm or \mp (*is_mp)?
+static bool is_pm_at(const char *s, size_t n, size_t i, bool *is_mp) {
+    if (i + 3 > n || s[i] != '\\' || (memcmp(s + i + 1, "pm", 2) && memcmp(s + i + 1, "mp", 2)))
+        return false;
+    if (i + 3 < n && isalpha((unsigned char)s[i + 3])) return false;
+    *is_mp = s[i + 1] == 'm';
+    return true;
+}
+
+static bool has_pm(const char *s, size_t n) {
+    bool is_mp;
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (is_pm_at(s, n, i, &is_mp)) return true;
+    return false;
+}
+
+// s with every \pm made sign and every \mp the other sign, in the arena.
+static char *arena_copy_pm(struct reward_equiv *q, const char *s, size_t n, char sign,
+                           size_t *out_len) {
     if (q->arena_used + n + 1 > q->arena_cap) {
         q->is_over_budget = true;
         return NULL;
     }
     char *out = q->arena + q->arena_used;
-    memcpy(out, s, at);
-    out[at] = sign;
-    memcpy(out + at + 1, s + at + sep_len, n - at - sep_len);
-    q->arena_used += n - sep_len + 1;
+    size_t w = 0;
+    bool is_mp;
+    for (size_t i = 0; i < n;) {
+        if (is_pm_at(s, n, i, &is_mp)) {
+            out[w++] = is_mp ? (char)('+' + '-' - sign) : sign;
+            i += 3;
+        } else {
+            out[w++] = s[i++];
+        }
+    }
+    q->arena_used += w + 1;
+    *out_len = w;
     return out;
 }
 
-// a \pm b is the list {a + b, a - b}.
+// a \pm b is the list {a + b, a - b}, wherever the \pm is (\frac{3 \pm
+// \sqrt{5}}{2}, x = 1 \pm 2); several \pm and \mp go together (a \pm b \mp c
+// is {a + b - c, a - b + c}).
 static int expand_pm(struct reward_equiv *q, const char *s, size_t n, int depth) {
-    size_t len, at = find_sep(s, n, 0, SEP_PM, &len);
     int k = new_item(q, IT_LIST, s, n), last = -1;
     if (k < 0) return -1;
+    q->items[k].is_pm_list = true;
     for (int sign = 0; sign < 2; sign++) {
-        char *copy = arena_copy_pm(q, s, n, at, len, sign ? '-' : '+');
+        size_t n_copy;
+        char *copy = arena_copy_pm(q, s, n, sign ? '-' : '+', &n_copy);
         if (!copy) return -1;
-        if (add_child(q, k, &last, equiv_parse_item(q, copy, n - len + 1, depth + 1)) < 0)
-            return -1;
+        if (add_child(q, k, &last, equiv_parse_item(q, copy, n_copy, depth + 1)) < 0) return -1;
     }
     return k;
+}
+
+// ---- inequalities and set-builder notation ----
+
+enum { INEQ_LESS = 1, INEQ_GREATER = 2, INEQ_STRICT = 4 };
+
+// The inequality operator at s[i] (top level): its kind and length, or 0.
+static int ineq_op(const char *s, size_t n, size_t i, size_t *len) {
+    static const struct {
+        const char *text;
+        int kind;
+    } ops[] = {
+        {"<=", INEQ_LESS},
+        {">=", INEQ_GREATER},
+        {"<", INEQ_LESS | INEQ_STRICT},
+        {">", INEQ_GREATER | INEQ_STRICT},
+        {"\\le", INEQ_LESS},
+        {"\\ge", INEQ_GREATER},
+        {"\\lt", INEQ_LESS | INEQ_STRICT},
+        {"\\gt", INEQ_GREATER | INEQ_STRICT},
+    };
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        size_t m = strlen(ops[k].text);
+        if (i + m <= n && memcmp(s + i, ops[k].text, m) == 0 &&
+            (ops[k].text[0] != '\\' || i + m == n || !isalpha((unsigned char)s[i + m]))) {
+            *len = m;
+            return ops[k].kind;
+        }
+    }
+    return 0;
+}
+
+// A bare name standing for the unknown: x, y_1, t' (a letter, then at most 5
+// more bytes of letters, digits, '_', '{', '}', '\''; not e or i).
+static bool is_unknown(const char *s, size_t n) {
+    if (n == 0 || n > 6 || !isalpha((unsigned char)s[0])) return false;
+    if (n == 1 && (s[0] == 'e' || s[0] == 'i')) return false;
+    for (size_t k = 1; k < n; k++)
+        if (!isalnum((unsigned char)s[k]) && !strchr("_{}'", s[k])) return false;
+    return n <= 2 || s[1] == '_';
+}
+
+static int bound_item(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    return equiv_parse_item(q, s, n, depth + 1);
+}
+
+// x > 2, x \le 3, -1 \le x < 3, 5 > x as an interval: (2, \infty), (-\infty,
+// 3], [-1, 3), (-\infty, 5). Returns -2 when s is not such an inequality.
+static int parse_inequality(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    const char *part[3];
+    size_t n_part[3], start = 0, len;
+    int kinds[2], n_ops = 0;
+    for (;;) {
+        size_t at = find_sep(s, n, start, SEP_REL, &len);
+        int kind = at < n ? ineq_op(s, n, at, &len) : 0;
+        if (at < n && !kind) return -2; // \ne, \in, \approx, ...: not an inequality
+        if (n_ops == 2 && at < n) return -2;
+        part[n_ops] = s + start;
+        n_part[n_ops] = at - start;
+        trim(&part[n_ops], &n_part[n_ops]);
+        if (n_part[n_ops] == 0) return -2;
+        if (at >= n) break;
+        kinds[n_ops++] = kind;
+        start = at + len;
+    }
+    if (n_ops == 0) return -2;
+    const char *lo = NULL, *hi = NULL; // NULL: infinite
+    size_t n_lo = 0, n_hi = 0;
+    bool is_lo_strict = true, is_hi_strict = true;
+    if (n_ops == 1) {
+        bool var_left = is_unknown(part[0], n_part[0]), var_right = is_unknown(part[1], n_part[1]);
+        if (var_left == var_right) return -2;
+        const char *b = var_left ? part[1] : part[0];
+        size_t n_b = var_left ? n_part[1] : n_part[0];
+        // x < b and b > x bound x from above
+        bool is_upper = ((kinds[0] & INEQ_LESS) != 0) == var_left;
+        if (is_upper)
+            hi = b, n_hi = n_b, is_hi_strict = kinds[0] & INEQ_STRICT;
+        else
+            lo = b, n_lo = n_b, is_lo_strict = kinds[0] & INEQ_STRICT;
+    } else {
+        if (!is_unknown(part[1], n_part[1]) || (kinds[0] & 3) != (kinds[1] & 3)) return -2;
+        bool is_less = kinds[0] & INEQ_LESS; // a < x < b, or b > x > a
+        lo = part[is_less ? 0 : 2], n_lo = n_part[is_less ? 0 : 2];
+        hi = part[is_less ? 2 : 0], n_hi = n_part[is_less ? 2 : 0];
+        is_lo_strict = kinds[is_less ? 0 : 1] & INEQ_STRICT;
+        is_hi_strict = kinds[is_less ? 1 : 0] & INEQ_STRICT;
+    }
+    int k = new_item(q, IT_TUPLE, s, n), last = -1;
+    if (k < 0) return -1;
+    q->items[k].open = lo && !is_lo_strict ? '[' : '(';
+    q->items[k].close = hi && !is_hi_strict ? ']' : ')';
+    q->items[k].is_interval = true;
+    int c_lo = lo ? bound_item(q, lo, n_lo, depth) : bound_item(q, "-\\infty", 7, depth);
+    if (add_child(q, k, &last, c_lo) < 0) return -1;
+    int c_hi = hi ? bound_item(q, hi, n_hi, depth) : bound_item(q, "\\infty", 6, depth);
+    if (add_child(q, k, &last, c_hi) < 0) return -1;
+    return k;
+}
+
+// \{x \mid x > 2\}, \{x : x > 2\}, \{x \in R | x > 2\}: the condition, or
+// -2 when the set is not written this way.
+static int parse_set_builder(struct reward_equiv *q, const char *s, size_t n, int depth) {
+    int level = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '(' || c == '[' || c == '{') level++;
+        if (c == ')' || c == ']' || c == '}') level--;
+        size_t m = c == ':' || c == '|'                             ? 1
+                   : (i + 4 <= n && memcmp(s + i, "\\mid", 4) == 0) ? 4
+                                                                    : 0;
+        if (level != 0 || m == 0) continue;
+        const char *name = s;
+        size_t n_name = i;
+        trim(&name, &n_name);
+        size_t in = 0; // "x \in R" before the bar
+        while (in + 3 <= n_name && memcmp(name + in, "\\in", 3) != 0) in++;
+        if (in + 3 <= n_name) {
+            n_name = in;
+            trim(&name, &n_name);
+        }
+        if (!is_unknown(name, n_name)) return -2;
+        return equiv_parse_item(q, s + i + m, n - i - m, depth + 1);
+    }
+    return -2;
 }
 
 static int expr_item(struct reward_equiv *q, const char *s, size_t n) {
@@ -299,6 +461,8 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
     }
     if (has_sep(s, n, SEP_CUP)) return split_item(q, IT_UNION, s, n, s, n, SEP_CUP, depth);
     if (has_sep(s, n, SEP_COMMA)) return split_item(q, IT_LIST, s, n, s, n, SEP_COMMA, depth);
+    bool is_set = starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n);
+    if (!is_set && has_pm(s, n)) return expand_pm(q, s, n, depth); // a set splices its own
     size_t len, eq = find_sep(s, n, 0, SEP_EQ, &len);
     if (eq < n) { // lhs = rhs (a = b = c: the first and the last side)
         size_t last_eq = eq, next;
@@ -322,12 +486,15 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         bool is_in = len == 3 && memcmp(s + rel, "\\in", 3) == 0;
         if (is_in && n_lhs >= 1 && n_lhs <= 2 && isalpha((unsigned char)lhs[0]))
             return equiv_parse_item(q, s + rel + 3, n - rel - 3, depth + 1);
-        return new_item(q, IT_TEXT, s, n);
+        int k = parse_inequality(q, s, n, depth);
+        return k != -2 ? k : new_item(q, IT_TEXT, s, n);
     }
-    if (has_sep(s, n, SEP_PM)) return expand_pm(q, s, n, depth);
+
     if (name_is(s, n, "\\emptyset")) return new_item(q, IT_SET, s, n);
     if (starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n)) {
         if (n == 4) return new_item(q, IT_SET, s, n);
+        int k = parse_set_builder(q, s + 2, n - 4, depth);
+        if (k != -2) return k;
         return split_item(q, IT_SET, s, n, s + 2, n - 4, SEP_COMMA, depth);
     }
     if (starts_with(s, n, "\\langle") && ends_with(s, n, "\\rangle") && is_enclosed(s, n)) {

@@ -63,7 +63,7 @@ void reward_verify(struct reward_verifier *v, const char *response, size_t n_res
     // a gold written as a solution with \boxed{} stands for its boxed content
     struct reward_extract_opts boxed_only = *ex;
     boxed_only.use_hashes = boxed_only.use_answer_is = boxed_only.use_chinese = false;
-    boxed_only.use_last_number = false;
+    boxed_only.use_last_number = boxed_only.use_final_statement = false;
     size_t g_start, g_len;
     if (reward_extract_answer(gold, n_gold, &boxed_only, &g_start, &g_len) != REWARD_SOURCE_NONE) {
         gold += g_start;

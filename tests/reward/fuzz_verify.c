@@ -25,12 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *gold = nl ? nl + 1 : "";
     size_t n_gold = nl ? size - n_response - 1 : 0;
     struct reward_verdict vd;
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < 3; mode++) { // boxed, gsm8k, solution
         struct reward_extract_opts ex;
         reward_extract_opts_default(&ex, (enum reward_mode)mode);
         reward_verify(v, s, n_response, gold, n_gold, &ex, &vd);
         // the answer against itself, and the response taken whole as an answer
         reward_verify(v, gold, n_gold, gold, n_gold, &ex, &vd);
     }
+    // a worked solution spans lines: the whole input in the solution mode
+    struct reward_extract_opts sol;
+    reward_extract_opts_default(&sol, REWARD_MODE_SOLUTION);
+    reward_verify(v, s, size, gold, n_gold, &sol, &vd);
     return 0;
 }

@@ -29,6 +29,14 @@ JSON
 diff "$tmp/want" "$tmp/out" > "$tmp/diff" || fail "output differs: $(cat "$tmp/diff")"
 "$grpo" verify --mode gsm8k < "$tmp/in" | sed -n 3p | grep -q '"correct":true' || fail "--mode gsm8k"
 
+# the solution mode: a worked solution without \boxed{} (per line or --mode)
+printf '%s\n' '{"response": "so the maximum is $\\mathbf{3 2}$.", "gold": "32", "mode": "solution"}' \
+    | "$grpo" verify | grep -q '"correct":true,"extracted":"\\\\mathbf{3 2}"' || fail "mode solution"
+printf '%s\n' '{"response": "thus $x = 7$.", "gold": "7"}' | "$grpo" verify --mode solution \
+    | grep -q '"correct":true' || fail "--mode solution"
+printf '%s\n' '{"response": "thus $x = 7$.", "gold": "7"}' | "$grpo" verify \
+    | grep -q '"reason":"no answer"' || fail "boxed mode has no final-statement fallback"
+
 # errors: the line number, exit 1, the lines before answered
 printf '{"response":"\\\\boxed{1}","gold":"1"}\n{"response": 1, "gold": "1"}\n' | "$grpo" verify >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 1 ] || fail "bad response: want exit 1"

@@ -35,19 +35,26 @@ enum gold_kind { GOLD_HASHES, GOLD_LAST_BOXED, GOLD_FIRST_OF_LIST, GOLD_STRING_O
 struct dataset {
     const char *file, *key;
     enum gold_kind kind;
-    const char *solution_key; // a worked solution to verify against the gold, or NULL
+    const char *solution_key; // worked solutions (a string or a list) to verify, or NULL
+    const char *id_key;       // the row's id for naming failures (NULL: the row number)
+    // Solutions known not to verify, " ID " or " ID.K " (the K-th solution of a
+    // row, K >= 1), space-separated: the test asserts that exactly these fail.
+    const char *known_failures;
 };
 
+#include "tests/reward/data_known_failures.h"
+
 static const struct dataset datasets[] = {
-    {"gsm8k.test.jsonl", "answer", GOLD_HASHES, "answer"},
-    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED, NULL},
-    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST, NULL},
-    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, "solution"},
-    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
-    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
-    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
-    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL},
-    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER, NULL},
+    {"gsm8k.test.jsonl", "answer", GOLD_HASHES, "answer", NULL, " "},
+    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED, "solution", NULL, " "},
+    {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST, "solution", "id",
+     OLYMPIADBENCH_KNOWN_FAILURES},
+    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, "solution", NULL, " "},
+    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
+    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
+    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
+    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
+    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
 };
 
 static char *data_dir(void) {
@@ -103,8 +110,63 @@ static bool same_text(const char *a, const char *b) {
 
 struct tally {
     int n_rows, n_gold, n_verified, n_structural, n_solution, n_solution_ok, n_text;
-    int n_pairs, n_pairs_equal; // neighbouring golds with different text
+    int n_pairs, n_pairs_equal;                   // neighbouring golds with different text
+    int n_unexpected;                             // solutions failing that are not known failures
+    int n_solution_pairs, n_solution_pairs_equal; // solutions against the previous row's gold
+    char failed[16384]; // " ID ID.K ...": the solutions that did not verify
 };
+
+// Verify one worked solution (GSM8K: with its "####"; the others in the
+// solution mode, whose final-statement fallback reads texts without \boxed{}).
+static void check_solution(struct reward_verifier *v, const struct dataset *d, const char *sol,
+                           const char *gold, const char *other_gold, const char *name,
+                           struct tally *t) {
+    struct reward_extract_opts ex;
+    reward_extract_opts_default(&ex,
+                                d->kind == GOLD_HASHES ? REWARD_MODE_GSM8K : REWARD_MODE_SOLUTION);
+    struct reward_verdict vd;
+    if (other_gold[0] && !same_text(other_gold, gold)) { // a wrong answer must stay wrong
+        reward_verify(v, sol, strlen(sol), other_gold, strlen(other_gold), &ex, &vd);
+        t->n_solution_pairs++;
+        t->n_solution_pairs_equal += vd.is_correct;
+        if (vd.is_correct)
+            printf("  %s %s: solution matches the previous row's gold '%.60s' (gold '%.60s')\n",
+                   d->file, name, other_gold, gold);
+    }
+    reward_verify(v, sol, strlen(sol), gold, strlen(gold), &ex, &vd);
+    t->n_solution++;
+    t->n_solution_ok += vd.is_correct;
+    if (vd.is_correct) return;
+    size_t used = strlen(t->failed);
+    snprintf(t->failed + used, sizeof t->failed - used, " %s", name);
+    char key[64];
+    snprintf(key, sizeof key, " %s ", name);
+    if (strstr(d->known_failures, key)) return;
+    t->n_unexpected++;
+    printf("  %s %s: solution '...%.60s' vs gold '%s': %s (extracted '%.60s')\n", d->file, name,
+           sol + (strlen(sol) > 60 ? strlen(sol) - 60 : 0), gold, vd.reason, vd.extracted);
+}
+
+// Known failures that now verify: the list must be updated.
+static int count_fixed(const struct dataset *d, const struct tally *t) {
+    int n_fixed = 0;
+    char padded[16400];
+    snprintf(padded, sizeof padded, "%s ", t->failed);
+    for (const char *p = d->known_failures; *p;) {
+        while (*p == ' ') p++;
+        size_t m = strcspn(p, " ");
+        if (m == 0) break;
+        char key[64];
+        snprintf(key, sizeof key, " %.*s ", (int)m, p);
+        if (!strstr(padded, key)) {
+            printf("  %s %.*s: a known failure now verifies (update the list)\n", d->file, (int)m,
+                   p);
+            n_fixed++;
+        }
+        p += m;
+    }
+    return n_fixed;
+}
 
 static void check_file(struct reward_verifier *v, struct reward_equiv *q, const char *dir,
                        const struct dataset *d, struct tally *t) {
@@ -155,22 +217,23 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
                 printf("  %s row %d: previous gold '%.60s' equals '%.60s' (%s)\n", d->file,
                        t->n_rows, prev, gold, vd.reason);
         }
+        char prev_gold[8192];
+        snprintf(prev_gold, sizeof prev_gold, "%s", prev);
         snprintf(prev, sizeof prev, "%s", gold);
         const cJSON *sol =
             d->solution_key ? cJSON_GetObjectItemCaseSensitive(row, d->solution_key) : NULL;
-        if (cJSON_IsString(sol)) { // the worked solution (GSM8K: with its "####")
-            struct reward_extract_opts ex;
-            reward_extract_opts_default(&ex, d->kind == GOLD_HASHES ? REWARD_MODE_GSM8K
-                                                                    : REWARD_MODE_BOXED);
-            reward_verify(v, sol->valuestring, strlen(sol->valuestring), gold, strlen(gold), &ex,
-                          &vd);
-            t->n_solution++;
-            t->n_solution_ok += vd.is_correct;
-            if (!vd.is_correct)
-                printf("  %s row %d: solution '...%.60s' vs gold '%s': %s\n", d->file, t->n_rows,
-                       sol->valuestring +
-                           (strlen(sol->valuestring) > 60 ? strlen(sol->valuestring) - 60 : 0),
-                       gold, vd.reason);
+        const cJSON *id = d->id_key ? cJSON_GetObjectItemCaseSensitive(row, d->id_key) : NULL;
+        int row_id = cJSON_IsNumber(id) ? id->valueint : t->n_rows;
+        char name[32];
+        if (cJSON_IsString(sol)) {
+            snprintf(name, sizeof name, "%d", row_id);
+            check_solution(v, d, sol->valuestring, gold, prev_gold, name, t);
+        }
+        for (int k = 0; cJSON_IsArray(sol) && k < cJSON_GetArraySize(sol); k++) {
+            const cJSON *item = cJSON_GetArrayItem(sol, k);
+            if (!cJSON_IsString(item)) continue;
+            snprintf(name, sizeof name, k ? "%d.%d" : "%d", row_id, k);
+            check_solution(v, d, item->valuestring, gold, prev_gold, name, t);
         }
         cJSON_Delete(row);
     }
@@ -202,14 +265,27 @@ static void test_real_data(void **state) {
                datasets[k].file, t.n_rows, t.n_gold, verified, structural,
                (double)t.n_text / t.n_gold);
         printf("  neighbours equal %d/%d", t.n_pairs_equal, t.n_pairs);
-        if (t.n_solution) printf("  solutions %d/%d", t.n_solution_ok, t.n_solution);
+        if (t.n_solution)
+            printf("  solutions %d/%d (vs the previous gold %d/%d)", t.n_solution_ok, t.n_solution,
+                   t.n_solution_pairs_equal, t.n_solution_pairs);
         printf("\n");
         assert_true(t.n_gold >= t.n_rows * 0.99);
         assert_true(verified >= VERIFY_FLOOR);
+        // MinervaMath (its boxed reference solution) and College Math (the
+        // answer, boxed) verify against their gold answers on every row, also
+        // through the parsers: the rates the issue asks to report
+        if (strstr(datasets[k].file, "minerva") || strstr(datasets[k].file, "college")) {
+            printf("  %s: reference vs gold %d/%d, through the parsers %d/%d\n", datasets[k].file,
+                   t.n_verified, t.n_gold, t.n_structural, t.n_gold);
+            assert_int_equal(t.n_verified, t.n_gold);
+            assert_int_equal(t.n_structural, t.n_gold);
+        }
         assert_true(structural >= STRUCTURAL_FLOOR);
-        // every GSM8K solution; AIME 2024 has one solution without a final answer
-        // (row 1 ends "... $180 + 24 = 204$. -sepehr2010", no \boxed{})
-        assert_true(t.n_solution_ok >= t.n_solution - (t.n_solution > 0 && t.n_solution < 100));
+        // every GSM8K and AIME 2024 solution; OlympiadBench's but the known
+        // failures (tests/reward/data_known_failures.h), exactly
+        assert_int_equal(t.n_unexpected, 0);
+        assert_int_equal(t.n_solution_pairs_equal, 0); // no solution matches its neighbour's gold
+        assert_int_equal(count_fixed(&datasets[k], &t), 0);
         assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);
     }
     reward_equiv_destroy(&q);

@@ -70,6 +70,15 @@ static const struct equiv_case cases[] = {
     {"−3", "-3", 1},
     {"2 × 3", "6", 1},
     {"\\frac{π}{2}", "\\frac{\\pi}{2}", 1},
+    {"\\mathbf{1 0 9 8 9 0}", "109890", 1}, // bold: spaces and braces go (ARML)
+    {"\\frac{\\mathbf{7 9}}{\\mathbf{1 2 8}}", "\\frac{79}{128}", 1},
+    {"\\mathbf{2 2 . 5}", "\\frac{45}{2}", 1},
+    {"\\mathbf{1 0 2 , 0 1 8}", "102018", 1},
+    {"(-\\mathbf{2 6 6}, \\mathbf{- 3 , - 2 8})", "(-266,-3,-28)", 1},
+    {"\\mathbf{1 0 9}", "19", 0},
+    {"10+2 \\sqrt{2} \\text {. }", "10+2\\sqrt{2}", 1},
+    {"10+2 \\sqrt{2} \\text {. }", "10+2\\sqrt{3}", 0},
+    {"\\text{yes}", "\\text{.}", 0},
     // ---- numbers ----
     {"18", "18", 1},
     {"18.0", "18", 1},
@@ -210,7 +219,16 @@ static const struct equiv_case cases[] = {
     {"(1,2)", "(2,1)", 0},
     {"(\\frac12, 3)", "(0.5, 3)", 1},
     {"(1,2,3)", "(1,2)", 0},
-    {"(x, y) = (1, 2)", "(1,2)", 0},
+    {"(x, y) = (1, 2)", "(1,2)", 1}, // a tuple of names defined by the equation
+    {"(x, y) = (2, 1)", "(1,2)", 0},
+    {"(x, 1) = (1, 2)", "(1,2)", 0},
+    {"(x, y) = (1, 2)", "x = 1", 0},
+    {"(1,2,3)", "1, 2, 3", 1}, // three or more: a tuple and a bare list in the same order
+    {"1, 2, 3", "(1,2,3)", 1},
+    {"(x, y, z) = (1,2,3)", "1, 2, 3", 1},
+    {"(1,2,3)", "3, 2, 1", 0},
+    {"(1,2)", "1, 2", 0}, // two: the interval (1, 2) is not the answers 1 and 2
+    {"[1,2,3]", "1, 2, 3", 0},
     {"\\{1,2,3\\}", "\\{3,2,1\\}", 1},
     {"\\{1,2\\}", "\\{1,2,3\\}", 0},
     {"\\{1, 2\\}", "1, 2", 1},
@@ -231,6 +249,33 @@ static const struct equiv_case cases[] = {
     {"\\emptyset", "\\varnothing", 1},
     {"\\langle 1, 2 \\rangle", "\\langle 1,2\\rangle", 1},
     {"\\langle 1, 2 \\rangle", "\\langle 2,1\\rangle", 0},
+    {"1, 2, and 3", "\\{1,2,3\\}", 1}, // ", and": one separator
+    {"1, 2, and 3", "1,2,,3", 0},
+    {"\\sqrt{324-68}=\\sqrt{256}=16", "16", 1}, // a computation stands for its result
+    {"\\frac{50}{80}=\\frac{5}{8}", "0.625", 1},
+    {"\\sqrt{324-68}=\\sqrt{256}=16", "15", 0},
+    {"2+2=5", "5", 0}, // sides that disagree are not a computation
+    {"2+2=5", "4", 0},
+    {"3x=58", "\\frac{58}{3}", 0},
+    {"\\frac{4}{10} \\text{ or } \\frac{2}{5}", "\\frac{2}{5}", 1}, // one value twice
+    {"\\frac{4}{10}, 3", "\\frac{2}{5}", 0},
+    {"2, 2", "2", 1},
+    {"2, 3", "2", 0},
+    {"x=1, x=2", "1", 0},
+    // \pm anywhere, spliced into lists
+    {"\\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3+\\sqrt{21}}{2}, \\frac{3-\\sqrt{21}}{2}", 1},
+    {"\\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3+\\sqrt{21}}{2}, \\frac{3+\\sqrt{21}}{2}", 0},
+    {"\\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3+\\sqrt{21}}{2}", 0},
+    {"1, \\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3-\\sqrt{21}}{2}, 1, \\frac{3+\\sqrt{21}}{2}", 1},
+    {"1, \\frac{3 \\pm \\sqrt{21}}{2}", "\\frac{3-\\sqrt{21}}{2}, \\frac{3+\\sqrt{21}}{2}", 0},
+    {"x=1, x=\\frac{3 \\pm \\sqrt{21}}{2}", "1, \\frac{3+\\sqrt{21}}{2}, \\frac{3-\\sqrt{21}}{2}",
+     1},
+    {"\\{1 \\pm \\sqrt{2}\\}", "\\{1+\\sqrt{2}, 1-\\sqrt{2}\\}", 1},
+    {"x = 1 \\pm 2", "3, -1", 1},
+    {"x = 1 \\pm 2", "3, 1", 0},
+    {"1 \\pm 2 \\mp 4", "-1, 3", 1}, // \pm and \mp go together
+    {"1 \\pm 2 \\mp 4", "7, -5", 0},
+    {"(1 \\pm 1, 2)", "(2, 2), (0, 2)", 1},
     // ---- intervals and unions ----
     {"[0,1)", "[0,1)", 1},
     {"[0,1)", "[0,1]", 0},
@@ -247,6 +292,45 @@ static const struct equiv_case cases[] = {
     {"(-\\infty, 0] \\cup (1, \\infty)", "(-\\infty,0)\\cup(1,\\infty)", 0},
     {"(-\\infty,0)∪(1,∞)", "(-\\infty,0)\\cup(1,\\infty)", 1},
     {"(-\\infty, 0)", "(-\\infty,0)\\cup(1,\\infty)", 0},
+    // inequalities are intervals
+    {"x > 2", "(2, \\infty)", 1},
+    {"(2, \\infty)", "x > 2", 1},
+    {"x > 2", "[2, \\infty)", 0},
+    {"x \\ge 2", "[2, \\infty)", 1},
+    {"x \\geq 2", "(2, \\infty)", 0},
+    {"x < 2", "(2, \\infty)", 0},
+    {"2 < x", "(2, \\infty)", 1},
+    {"2 > x", "(-\\infty, 2)", 1},
+    {"k<-5", "(-\\infty,-5)", 1},
+    {"k<-5", "(-\\infty,5)", 0},
+    {"x <= 3", "(-\\infty, 3]", 1},
+    {"x \\leqslant 3", "(-\\infty, 3)", 0},
+    {"-1 \\le x < 3", "[-1, 3)", 1},
+    {"-1 \\le x < 3", "[-1, 3]", 0},
+    {"-1 \\le x < 3", "(-1, 3)", 0},
+    {"3 > x \\ge -1", "[-1, 3)", 1},
+    {"\\frac{1}{2} \\leq x \\leq 8", "[\\frac{1}{2}, 8]", 1},
+    {"\\frac{1}{2} \\leq x \\leq 8", "[\\frac{1}{2}, 7]", 0},
+    {"x ≥ 0", "[0, \\infty)", 1},
+    {"1 < x > 3", "(1, 3)", 0}, // mixed directions: not an interval
+    {"1 < 2", "(1, 2)", 0},     // no unknown: not an interval
+    {"x < y", "(-\\infty, y)", 0},
+    {"x<0 \\text{ or } x>1", "(-\\infty,0)\\cup(1,\\infty)", 1},
+    {"(-\\infty,0)\\cup(1,\\infty)", "x < 0 \\text{ or } x > 1", 1},
+    {"x<0 \\text{ or } x \\ge 1", "(-\\infty,0)\\cup(1,\\infty)", 0},
+    {"x<0 \\text{ or } x>1 \\text{ or } x > 5", "(-\\infty,0)\\cup(1,\\infty)", 0},
+    {"(-\\infty,0), (1,\\infty)", "(-\\infty,0)\\cup(1,\\infty)",
+     0}, // a list of tuples is no union
+    {"x < 0 \\cup x > 1", "(-\\infty,0)\\cup(1,\\infty)", 1},
+    {"x \\ne 2", "(-\\infty,2)", 0},
+    // set-builder notation
+    {"\\{x \\mid x > 2\\}", "(2, \\infty)", 1},
+    {"\\{x : x \\ge 2\\}", "[2, \\infty)", 1},
+    {"\\{x \\in \\mathbb{R} \\mid -1 \\le x < 3\\}", "[-1, 3)", 1},
+    {"\\{x | x > 2\\}", "x > 2", 1},
+    {"\\{x \\mid x > 2\\}", "[2, \\infty)", 0},
+    {"\\{x \\mid x > 2\\}", "\\{2\\}", 0},
+    {"\\{|x|, 2\\}", "\\{2, |x|\\}", 1}, // a bar that is no set-builder
     // ---- equations ----
     {"y = 2x+1", "y=2x+1", 1},
     {"y = 2x+1", "y = 1+2x", 1},

@@ -20,6 +20,9 @@ struct extract_case {
     enum reward_answer_source source;
 };
 
+#define SOL REWARD_MODE_SOLUTION
+#define FIN REWARD_SOURCE_FINAL
+
 static const struct extract_case extract_cases[] = {
     {"so \\boxed{42}.", REWARD_MODE_BOXED, "42", REWARD_SOURCE_BOXED},
     {"\\boxed{1} then \\boxed{2}", REWARD_MODE_BOXED, "2", REWARD_SOURCE_BOXED},
@@ -46,7 +49,39 @@ static const struct extract_case extract_cases[] = {
     {"ratio 3/4", REWARD_MODE_GSM8K, "3/4", REWARD_SOURCE_LAST_NUMBER},
     {"no digits here", REWARD_MODE_GSM8K, NULL, REWARD_SOURCE_NONE},
     {"", REWARD_MODE_GSM8K, NULL, REWARD_SOURCE_NONE},
-    {"\\boxed{5} #### 6", REWARD_MODE_GSM8K, "5", REWARD_SOURCE_BOXED},
+    {"\\boxed{5} #### 6", REWARD_MODE_GSM8K, "5",
+     REWARD_SOURCE_BOXED}, // ---- solution mode: the final statement of a worked solution ----
+    {"So the maximum perimeter is $\\mathbf{3 2}$. Note $7$.", SOL, "\\mathbf{3 2}", FIN},
+    {"$x=16+4=\\mathbf{2 0}$, and $y = 3$.", SOL, "\\mathbf{2 0}", FIN},
+    {"the answer is $\\sqrt{256}=16$. With $T=7$ we check $5$.", SOL, "16", FIN},
+    {"the answer is therefore $12$. Then $5$.", SOL, "12", FIN},
+    {"the answer is the remainder of $576$ by 1000 . It is 976 .", SOL, "976", FIN},
+    {"so $n=5$ or $n=15$.", SOL, "n=5$ or $n=15", FIN},
+    {"so $p=3$ and $q=4$.", SOL, "p=3$ and $q=4", FIN},
+    {"so $n-2=9$, and $n=11$.", SOL, "11", FIN},
+    {"the triples are $(1,8,19),(2,7,13)$, and $(4,5,7)$.", SOL, "(1,8,19),(2,7,13)$, and $(4,5,7)",
+     FIN},
+    {"first $(1,2)$\n\nthen $(3,4)$", SOL, "(3,4)", FIN},
+    {"$$\n\\begin{aligned}\n2 x & =18 \\\\\nx & =9 .\n\\end{aligned}\n$$", SOL, "9", FIN},
+    {"So the desired value of $n$ is 4096 .", SOL, "4096", FIN},
+    {"the values are 1, 3, 5, and 15 .", SOL, "1, 3, 5, and 15", FIN},
+    {"Therefore $x=5$. That is, the 5 th and 15 th terms.", SOL, "5", FIN},
+    {"we get $y=2$ (see <img_3438>)", SOL, "2", FIN},
+    {"costs \\$5 and $x = 7$", SOL, "7", FIN},
+    {"so $x=7$. (We can check that $x=0$ fails.)", SOL, "7", FIN}, // a final aside goes
+    {"so $p q=5$ (and $r=2$ ).", SOL, "5", FIN},
+    {"so $x=7$. (Checking: $2$.) (Also $3$ works.)", SOL, "7", FIN},
+    {"the point is $(1, 2)$.", SOL, "(1, 2)", FIN}, // a tuple is no aside
+    {"the point is (3, 4).", SOL, "(3, 4)", FIN},
+    {"the interval is [3, 4) here", SOL, "[3, 4)", FIN},
+    {"we get (3, 4 and 5)", SOL, "(3, 4 and 5)", FIN},
+    {"so $x = 2$, which satisfies (5).", SOL, "2", FIN}, // (5) labels an equation
+    {"it satisfies equation (1).", SOL, NULL, REWARD_SOURCE_NONE},
+    {"no math here", SOL, NULL, REWARD_SOURCE_NONE},
+    {"$x$ and $y$ only", SOL, NULL, REWARD_SOURCE_NONE},
+    {"unclosed $x = 5", SOL, NULL, REWARD_SOURCE_NONE},
+    {"\\boxed{3} but $x = 5$", SOL, "3", REWARD_SOURCE_BOXED},
+    {"so $x = 5$.", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
 };
 
 static void test_extract_table(void **state) {
@@ -79,6 +114,14 @@ static void test_extract_options(void **state) {
                      REWARD_SOURCE_LAST_NUMBER);
     enum reward_mode m;
     assert_true(reward_mode_parse("gsm8k", &m) && m == REWARD_MODE_GSM8K);
+    assert_true(reward_mode_parse("solution", &m) && m == REWARD_MODE_SOLUTION);
+    assert_string_equal(reward_mode_name(REWARD_MODE_SOLUTION), "solution");
+    reward_extract_opts_default(&o, REWARD_MODE_SOLUTION);
+    assert_true(o.use_final_statement && !o.use_last_number);
+    o.use_final_statement = false; // off: "answer is" decides
+    r = "the answer is 4, not $5$";
+    assert_int_equal(reward_extract_answer(r, strlen(r), &o, &start, &len),
+                     REWARD_SOURCE_ANSWER_IS);
     assert_false(reward_mode_parse("math", &m));
 }
 

@@ -1,0 +1,383 @@
+// The final-statement fallback for worked solutions that state their answer
+// without \boxed{} (OlympiadBench, AIME reference solutions): "... so the
+// maximum perimeter is $\mathbf{3 2}$.", "$$ ... =\frac{7}{5} $$", "So the
+// desired value of $n$ is 4096 .". Trailing parenthetical asides are dropped;
+// one forward scan records the last math spans ($..$, $$..$$, \(..\), \[..\])
+// in a ring and the last number outside math; then the answer is
+//   1. the last span with a bold number (\mathbf{2 0}, \boldsymbol{}, \textbf{}:
+//      how ARML solutions mark the answer), else
+//   2. the span right after the last "answer is" ("the answer is therefore
+//      $12$"), else
+//   3. the later of the last span holding a value (a digit, \infty, \pi) and
+//      the last number outside math (not part of a word: "x_1", "<img_12>";
+//      not an ordinal "5 th" or an equation label "(1)"; numbers joined by
+//      commas, "and", "or" are taken together).
+// The chosen span (2, 3) and the alike spans joined to it by commas, "and" or
+// "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut to its
+// last row and after its last top-level "=", "\approx", "\doteq" or "\in"
+// ("$x=16+4=\mathbf{20}$" -> \mathbf{20}). docs/reward.md has the details.
+#include <ctype.h>
+#include <string.h>
+
+#include "reward/extract.h"
+
+#define FINAL_MAX_SPANS 64 // spans remembered (a ring): the answer is near the end
+
+struct span {
+    size_t a, b;   // content t[a..b)
+    size_t a0, b1; // with delimiters t[a0..b1)
+};
+
+struct scan {
+    struct span ring[FINAL_MAX_SPANS];
+    int n; // spans seen (ring index n % FINAL_MAX_SPANS)
+    bool has_number;
+    size_t num_a, num_b; // the last number outside math
+    size_t run_a;        // start of the numbers joined to it ("1, 3, 5, and 15")
+    int n_at_number;     // spans seen when it was read
+};
+
+static bool has_at(const char *t, size_t n, size_t i, const char *s) {
+    size_t m = strlen(s);
+    return i + m <= n && memcmp(t + i, s, m) == 0;
+}
+
+// End of the math opened at i (content start) by delim: the index of the
+// closing delimiter, or n when it does not close.
+static size_t math_end(const char *t, size_t n, size_t i, const char *close) {
+    for (; i < n; i++) {
+        if (t[i] == '\\' && !has_at(t, n, i, close)) {
+            i++; // \$ and other escapes
+            continue;
+        }
+        if (has_at(t, n, i, close)) return i;
+    }
+    return n;
+}
+
+static bool is_word_char(char c) {
+    return isalnum((unsigned char)c) || c == '_' || c == '<' || c == '>';
+}
+
+// A comma or the word "and" / "or", with spaces, between two spans; not a
+// blank line (separate displays are separate statements).
+static bool is_connector(const char *t, size_t a, size_t b) {
+    bool has_link = false;
+    for (size_t i = a; i < b;) {
+        if (t[i] == '\n' && i + 1 < b && t[i + 1] == '\n') return false;
+        if (t[i] == ' ' || t[i] == '\n') {
+            i++;
+        } else if (t[i] == ',') {
+            has_link = true;
+            i++;
+        } else if (has_at(t, b, i, "and") && (i + 3 == b || !isalpha((unsigned char)t[i + 3]))) {
+            i += 3;
+            has_link = true;
+        } else if (has_at(t, b, i, "or") && (i + 2 == b || !isalpha((unsigned char)t[i + 2]))) {
+            i += 2;
+            has_link = true;
+        } else {
+            return false;
+        }
+    }
+    return has_link;
+}
+
+// "5 th", "2nd": an ordinal, not a value.
+static bool is_ordinal(const char *t, size_t n, size_t b) {
+    if (b < n && t[b] == ' ') b++;
+    static const char *const ends[] = {"th", "st", "nd", "rd"};
+    for (int k = 0; k < 4; k++)
+        if (has_at(t, n, b, ends[k]) && (b + 2 == n || !isalpha((unsigned char)t[b + 2])))
+            return true;
+    return false;
+}
+
+static void scan_text(const char *t, size_t n, struct scan *sc) {
+    static const char *const opens[] = {"$$", "$", "\\[", "\\("};
+    static const char *const closes[] = {"$$", "$", "\\]", "\\)"};
+    for (size_t i = 0; i < n;) {
+        int k = 0;
+        for (; k < 4; k++)
+            if (has_at(t, n, i, opens[k])) break;
+        if (k < 4) {
+            size_t a = i + strlen(opens[k]), b = math_end(t, n, a, closes[k]);
+            if (b >= n) return; // unclosed: the rest is not read
+            sc->ring[sc->n++ % FINAL_MAX_SPANS] =
+                (struct span){.a = a, .b = b, .a0 = i, .b1 = b + strlen(closes[k])};
+            i = b + strlen(closes[k]);
+            continue;
+        }
+        if (t[i] == '\\') { // \$ and other escapes outside math
+            i += 2;
+            continue;
+        }
+        if (isdigit((unsigned char)t[i]) && (i == 0 || !is_word_char(t[i - 1]))) {
+            size_t b = i;
+            while (b < n &&
+                   (isdigit((unsigned char)t[b]) || ((t[b] == '.' || t[b] == ',') && b + 1 < n &&
+                                                     isdigit((unsigned char)t[b + 1]))))
+                b++;
+            bool is_label = i > 0 && t[i - 1] == '(' && b < n && t[b] == ')'; // equation (1)
+            if ((b >= n || !is_word_char(t[b])) && !is_ordinal(t, n, b) && !is_label) {
+                bool is_joined =
+                    sc->has_number && sc->n_at_number == sc->n && is_connector(t, sc->num_b, i);
+                sc->run_a = is_joined ? sc->run_a : i;
+                sc->has_number = true;
+                sc->num_a = i;
+                sc->num_b = b;
+                sc->n_at_number = sc->n;
+            }
+            i = b;
+            continue;
+        }
+        i++;
+    }
+}
+
+static bool span_has(const char *t, const struct span *s, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = s->a; i + m <= s->b; i++)
+        if (memcmp(t + i, needle, m) == 0) return true;
+    return false;
+}
+
+static bool span_has_digit(const char *t, size_t a, size_t b) {
+    for (size_t i = a; i < b; i++)
+        if (isdigit((unsigned char)t[i])) return true;
+    return false;
+}
+
+// A bold group with a digit: \mathbf{2 0}, \boldsymbol{9}, \textbf{12}.
+static bool span_has_bold_number(const char *t, const struct span *s) {
+    static const char *const cmds[] = {"\\mathbf{", "\\boldsymbol{", "\\textbf{", "\\bf{"};
+    for (size_t i = s->a; i < s->b; i++) {
+        if (t[i] != '\\') continue;
+        for (int k = 0; k < 4; k++) {
+            if (!has_at(t, s->b, i, cmds[k])) continue;
+            size_t j = i + strlen(cmds[k]);
+            while (j < s->b && t[j] != '}') j++;
+            if (span_has_digit(t, i, j)) return true;
+        }
+    }
+    return false;
+}
+
+static bool span_has_value(const char *t, const struct span *s) {
+    return span_has_digit(t, s->a, s->b) || span_has(t, s, "\\infty") || span_has(t, s, "\\pi");
+}
+
+// Length of the command name at t[i] = '\\' (0 for \{ and the like).
+static size_t cmd_len(const char *t, size_t b, size_t i) {
+    size_t m = 0;
+    while (i + 1 + m < b && isalpha((unsigned char)t[i + 1 + m])) m++;
+    return m;
+}
+
+static bool is_cmd(const char *t, size_t i, size_t m, const char *name) {
+    return strlen(name) == m && memcmp(t + i + 1, name, m) == 0;
+}
+
+// Walk t[a..b) at bracket depth 0: calls back with each top-level relation
+// ("=", "\approx", "\doteq", "\in": is_rel) or row break ("\\") and the index
+// after it. Returns the index after the last one, or a.
+static size_t last_cut(const char *t, size_t a, size_t b, bool rows_only) {
+    int depth = 0;
+    size_t cut = a;
+    for (size_t i = a; i < b; i++) {
+        char c = t[i];
+        if (c == '\\') {
+            if (i + 1 < b && (t[i + 1] == '{' || t[i + 1] == '}')) {
+                depth += t[i + 1] == '{' ? 1 : -1;
+                i++;
+                continue;
+            }
+            if (i + 1 < b && t[i + 1] == '\\') {
+                if (depth == 0) cut = i + 2;
+                i++;
+                continue;
+            }
+            size_t m = cmd_len(t, b, i);
+            if (depth == 0 && !rows_only &&
+                (is_cmd(t, i, m, "approx") || is_cmd(t, i, m, "doteq") || is_cmd(t, i, m, "in")))
+                cut = i + 1 + m;
+            i += m;
+            continue;
+        }
+        if (c == '{' || c == '(' || c == '[') depth++;
+        if ((c == '}' || c == ')' || c == ']') && depth > 0) depth--; // "n)=..": a span cut by $ $
+        if (depth == 0 && !rows_only && c == '=' &&
+            !(i > a && (t[i - 1] == '<' || t[i - 1] == '>' || t[i - 1] == '!')))
+            cut = i + 1;
+    }
+    return cut;
+}
+
+// The span's last statement: inside \begin{aligned} ... \end{aligned} (any
+// environment) the last row; then the part after the last relation. Leading
+// '&' and trailing " ." go.
+static void cut_value(const char *t, size_t *a, size_t *b) {
+    while (*a < *b && isspace((unsigned char)t[*a])) (*a)++;
+    while (*b > *a && isspace((unsigned char)t[*b - 1])) (*b)--;
+    if (*b > *a && t[*b - 1] == '}') { // a trailing \end{name}
+        size_t k = *b - 1;
+        while (k > *a && t[k] != '{') k--;
+        if (k >= *a + 4 && memcmp(t + k - 4, "\\end", 4) == 0) {
+            *b = k - 4;
+            if (has_at(t, *b, *a, "\\begin{")) { // and its \begin{name}
+                size_t j = *a + 7;
+                while (j < *b && t[j] != '}') j++;
+                *a = j < *b ? j + 1 : *a;
+            }
+            *a = last_cut(t, *a, *b, true);
+        }
+    }
+    *a = last_cut(t, *a, *b, false);
+    while (*a < *b && (isspace((unsigned char)t[*a]) || t[*a] == '&')) (*a)++;
+    while (*b > *a && (isspace((unsigned char)t[*b - 1]) || t[*b - 1] == '.' || t[*b - 1] == ','))
+        (*b)--;
+}
+
+// Length of the part before the span's first top-level relation (0: none).
+static size_t lhs_len(const char *t, const struct span *s) {
+    size_t cut = last_cut(t, s->a, s->b, false);
+    if (cut == s->a) return 0;
+    // the first relation: cut the text at the first '=' or \in at depth 0
+    int depth = 0;
+    for (size_t i = s->a; i < s->b; i++) {
+        char c = t[i];
+        if (c == '{' || c == '(' || c == '[') depth++;
+        if ((c == '}' || c == ')' || c == ']') && depth > 0) depth--;
+        if (depth == 0 && (c == '=' || (c == '\\' && has_at(t, s->b, i, "\\in")))) return i - s->a;
+    }
+    return 0;
+}
+
+// Spans in a run are alike: values without relations, or relations with the
+// same left side or with names on the left ("$n=5$ or $n=15$", "$p=3$ and
+// $q=4$"; not "$n-2=9$, and $n=11$").
+// A name: x, y_1, y_{1}, f(x), d(16) (a letter, then at most 7 bytes).
+static bool is_name(const char *p, size_t m) {
+    if (m == 0 || m > 8 || !isalpha((unsigned char)p[0])) return false;
+    if (m == 1) return true;
+    if (p[1] == '_' || p[1] == '(') return true;
+    return m == 2 && isalnum((unsigned char)p[1]);
+}
+
+static bool are_alike(const char *t, const struct span *x, const struct span *y) {
+    size_t lx = lhs_len(t, x), ly = lhs_len(t, y);
+    if (lx == 0 || ly == 0) return lx == ly;
+    const char *px = t + x->a, *py = t + y->a;
+    while (lx > 0 && px[lx - 1] == ' ') lx--;
+    while (ly > 0 && py[ly - 1] == ' ') ly--;
+    return (lx == ly && memcmp(px, py, lx) == 0) || (is_name(px, lx) && is_name(py, ly));
+}
+
+static bool set_trimmed(const char *t, size_t a, size_t b, size_t *start, size_t *len) {
+    while (a < b && isspace((unsigned char)t[a])) a++;
+    while (b > a && isspace((unsigned char)t[b - 1])) b--;
+    if (a == b) return false;
+    *start = a;
+    *len = b - a;
+    return true;
+}
+
+static const struct span *ring_at(const struct scan *sc, int k) {
+    return &sc->ring[k % FINAL_MAX_SPANS];
+}
+
+// The answer of span `pick`: with the alike spans joined to it by connectors
+// (backwards when forward is false), or its last value.
+static bool take_span(const char *t, const struct scan *sc, int first, int pick, bool forward,
+                      bool use_run, size_t *start, size_t *len) {
+    int lo = pick, hi = pick;
+    while (use_run && !forward && lo - 1 >= first &&
+           is_connector(t, ring_at(sc, lo - 1)->b1, ring_at(sc, lo)->a0) &&
+           are_alike(t, ring_at(sc, lo - 1), ring_at(sc, pick)))
+        lo--;
+    while (use_run && forward && hi + 1 < sc->n &&
+           is_connector(t, ring_at(sc, hi)->b1, ring_at(sc, hi + 1)->a0) &&
+           are_alike(t, ring_at(sc, hi + 1), ring_at(sc, pick)))
+        hi++;
+    if (lo < hi) return set_trimmed(t, ring_at(sc, lo)->a, ring_at(sc, hi)->b, start, len);
+    size_t a = ring_at(sc, pick)->a, b = ring_at(sc, pick)->b;
+    cut_value(t, &a, &b);
+    return set_trimmed(t, a, b, start, len);
+}
+
+// "the answer is [therefore] $...$": the span right after the last "answer
+// is" (one word at most between them).
+static int answer_is_span(const char *t, size_t n, const struct scan *sc, int first) {
+    size_t at = n;
+    for (size_t i = n >= 9 ? n - 9 + 1 : 0; i-- > 0;) {
+        size_t k = 0;
+        while (k < 9 && tolower((unsigned char)t[i + k]) == "answer is"[k]) k++;
+        if (k == 9) {
+            at = i + 9;
+            break;
+        }
+    }
+    if (at == n) return -1;
+    for (int k = first; k < sc->n; k++) {
+        const struct span *s = ring_at(sc, k);
+        if (s->a0 < at) continue;
+        int n_words = 0; // "the answer is [therefore] $...$"
+        for (size_t i = at; i < s->a0; i++) {
+            if (isalpha((unsigned char)t[i]) && !isalpha((unsigned char)t[i - 1])) n_words++;
+            if (!isalpha((unsigned char)t[i]) && !strchr(" :,", t[i])) return -1;
+        }
+        return n_words <= 1 && span_has_value(t, s) ? k : -1;
+    }
+    return -1;
+}
+
+// Length of t without its trailing parenthetical remarks: "... is 7. (We can
+// check that $x=0$ fails.)", "... $5$ (and $r=2$ )." A final group in
+// parentheses (then at most ". ") that starts with a word and holds a word of
+// three letters is an aside, not the answer; "(1, 2)." and "(3, 4 and 5)" stay.
+static size_t drop_remarks(const char *t, size_t n) {
+    for (int n_remarks = 0; n_remarks < 4; n_remarks++) {
+        size_t e = n;
+        while (e > 0 && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
+        if (e == 0 || t[e - 1] != ')') return n;
+        int depth = 0;
+        size_t k = e, run = 0;
+        bool has_word = false;
+        while (k-- > 0) {
+            if (t[k] == ')') depth++;
+            if (t[k] == '(' && --depth == 0) break;
+            run = isalpha((unsigned char)t[k]) ? run + 1 : 0;
+            has_word |= run >= 3 && (k == 0 || !isalpha((unsigned char)t[k - 1])) &&
+                        (k == 0 || t[k - 1] != '\\');
+        }
+        if (k == (size_t)-1 || !has_word) return n;
+        size_t w = k + 1; // an aside starts with a word: "(We can", "(and $r$"
+        while (w < e && t[w] == ' ') w++;
+        if (w + 1 >= e || !isalpha((unsigned char)t[w]) || !isalpha((unsigned char)t[w + 1]))
+            return n;
+        n = k;
+    }
+    return n;
+}
+
+bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
+    n = drop_remarks(t, n);
+    struct scan sc = {0};
+    scan_text(t, n, &sc);
+    int first = sc.n > FINAL_MAX_SPANS ? sc.n - FINAL_MAX_SPANS : 0;
+    for (int k = sc.n - 1; k >= first; k--) // 1. a bold number
+        if (span_has_bold_number(t, ring_at(&sc, k)))
+            return take_span(t, &sc, first, k, false, false, start, len);
+    int k = answer_is_span(t, n, &sc, first); // 2. "the answer is $...$"
+    if (k >= 0) return take_span(t, &sc, first, k, true, true, start, len);
+    for (k = sc.n - 1; k >= first; k--) { // 3. the last value, in math or not
+        if (!span_has_value(t, ring_at(&sc, k))) continue;
+        if (sc.has_number && sc.num_a > ring_at(&sc, k)->b) break;
+        return take_span(t, &sc, first, k, false, true, start, len);
+    }
+    if (!sc.has_number) return false;
+    size_t a = sc.run_a, b = sc.num_b; // (3, 4) in plain text keeps its brackets
+    if (a > 0 && b < n && (t[a - 1] == '(' || t[a - 1] == '[') && (t[b] == ')' || t[b] == ']'))
+        a--, b++;
+    return set_trimmed(t, a, b, start, len);
+}
