@@ -4,23 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm/comm_internal.h"
 #include "core/check.h"
 
 // MPI counts are ints: large buffers move in segments of this many elements.
 #define SEGMENT_ELEMS ((size_t)1 << 28)
 
-static int mpi_error(struct err *e, const char *what, int code) {
+int comm_mpi_error(struct err *e, const char *what, int code) {
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(code, msg, &len);
     return err_internal(e, "%s failed: %s", what, msg);
 }
-
-#define TRY_MPI(call, what)                                                                        \
-    do {                                                                                           \
-        int mpi_rc_ = (call);                                                                      \
-        if (mpi_rc_ != MPI_SUCCESS) return mpi_error(e, what, mpi_rc_);                            \
-    } while (0)
 
 int comm_init(int *argc, char ***argv, struct err *e) {
     int ready = 0;
@@ -188,7 +183,7 @@ int comm_allreduce_sum_f64(const struct comm_group *g, double *buf, size_t n, st
     int rc = 0;
     int mpi_rc = MPI_Allgather(buf, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, g->comm);
     if (mpi_rc != MPI_SUCCESS) {
-        rc = mpi_error(e, "MPI_Allgather", mpi_rc);
+        rc = comm_mpi_error(e, "MPI_Allgather", mpi_rc);
     } else {
         for (size_t i = 0; i < n; i++) {
             double s = all[i];

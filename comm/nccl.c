@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "comm/nccl_internal.h"
+#include "comm/comm_internal.h"
 #include "core/check.h"
 
 struct comm_nccl {
     ncclComm_t comm;
     cudaStream_t stream; // the communicator's own, non-blocking
     cudaEvent_t event;   // reused by comm_nccl_stream_wait
-    int rank, size, device;
+    int rank, size;
 };
 
 static int cuda_fail(struct err *e, const char *call, cudaError_t rc) {
@@ -31,13 +31,6 @@ static int nccl_fail(struct err *e, const struct comm_nccl *c, const char *call,
     return err_internal(e, "%s failed: %s", call, ncclGetErrorString(rc));
 }
 
-static int mpi_fail(struct err *e, const char *call, int code) {
-    char msg[MPI_MAX_ERROR_STRING];
-    int len = 0;
-    MPI_Error_string(code, msg, &len);
-    return err_internal(e, "%s failed: %s", call, msg);
-}
-
 #define TRY_CUDA(call, name)                                                                       \
     do {                                                                                           \
         cudaError_t cuda_rc_ = (call);                                                             \
@@ -48,12 +41,6 @@ static int mpi_fail(struct err *e, const char *call, int code) {
     do {                                                                                           \
         ncclResult_t nccl_rc_ = (call);                                                            \
         if (nccl_rc_ != ncclSuccess) return nccl_fail(e, c, name, nccl_rc_);                       \
-    } while (0)
-
-#define TRY_MPI(call, name)                                                                        \
-    do {                                                                                           \
-        int mpi_rc_ = (call);                                                                      \
-        if (mpi_rc_ != MPI_SUCCESS) return mpi_fail(e, name, mpi_rc_);                             \
     } while (0)
 
 void comm_cuda_count_devices(int *n, char *why, size_t why_size) {
@@ -109,7 +96,7 @@ static int check_member(const struct comm_group *g, int *device, char *why, size
         }
     }
     free(all);
-    if (rc != MPI_SUCCESS) return mpi_fail(e, "MPI_Allgather", rc);
+    if (rc != MPI_SUCCESS) return comm_mpi_error(e, "MPI_Allgather", rc);
     return code;
 }
 
@@ -149,7 +136,6 @@ int comm_nccl_create(const struct comm_group *g, struct comm_nccl **out, struct 
     struct comm_nccl *c = xcalloc(1, sizeof *c);
     c->rank = g->rank;
     c->size = g->size;
-    c->device = device;
     int rc = 0;
     ncclResult_t nrc = ncclCommInitRank(&c->comm, g->size, msg.id, g->rank);
     if (nrc != ncclSuccess) {

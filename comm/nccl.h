@@ -18,6 +18,11 @@
 // as backward has enqueued that layer, and order the optimizer after it with
 // comm_nccl_stream_wait(c, compute_stream, comm_nccl_stream(c)).
 //
+// One device, several communicators (learner 0 is in the learner group and
+// in the weight-sync group): NCCL kernels of two communicators running at
+// once can wait on each other, so enqueue them on one stream, or order the
+// streams, on every rank that holds both.
+//
 // Determinism: comm_allreduce_sum_f32 on the CPU adds in rank order, bitwise
 // equal across runs and layouts of the same size. NCCL's summation order
 // depends on the algorithm (ring, tree, NVLS, CollNet) and protocol it picks

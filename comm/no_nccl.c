@@ -4,7 +4,7 @@
 
 #include "comm/comm.h"
 #include "comm/nccl.h"
-#include "comm/nccl_internal.h"
+#include "comm/comm_internal.h"
 
 #define NO_CUDA "built without CUDA (reconfigure with nvcc on PATH and -Dcuda=enabled)"
 

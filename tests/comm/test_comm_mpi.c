@@ -8,36 +8,8 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "tests/comm/mpi_test.h"
 #include "core/rng.h"
-
-static int n_failed;
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d: %s:%d: ", world_rank, __FILE__, __LINE__);                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            n_failed++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-static int world_rank;
-
-static void load(struct config *cfg, const char *placement, int l, int r, int w) {
-    char sets[4][64];
-    snprintf(sets[0], 64, "cluster.placement=%s", placement);
-    snprintf(sets[1], 64, "cluster.learners=%d", l);
-    snprintf(sets[2], 64, "cluster.rollout_workers=%d", r);
-    snprintf(sets[3], 64, "cluster.reward_workers=%d", w);
-    const char *argv[4] = {sets[0], sets[1], sets[2], sets[3]};
-    const char *text = "run:\n  name: mpi\nmodel:\n  path: m\n";
-    struct err e;
-    if (config_load_string(cfg, "mpi.yaml", text, strlen(text), argv, 4, &e) != 0) {
-        fprintf(stderr, "config: %s\n", e.msg);
-        exit(2);
-    }
-}
 
 static float value(int rank, size_t i) {
     uint32_t out[4];
@@ -97,7 +69,7 @@ int main(int argc, char **argv) {
     struct comm_world *w;
 
     // Colocated: every rank has every role.
-    load(&cfg, "colocated", 0, 0, 0);
+    load_layout(&cfg, "colocated", 0, 0, 0);
     EXPECT(comm_world_create(&cfg, &w, &e) == 0, "colocated: %s", e.msg);
     EXPECT(w->is_learner && w->is_rollout && w->is_reward, "colocated roles");
     EXPECT(w->learners.size == 4 && w->learners.rank == world_rank, "colocated learner group");
@@ -107,7 +79,7 @@ int main(int argc, char **argv) {
     config_destroy(&cfg);
 
     // Disaggregated 2 + 1 + 1.
-    load(&cfg, "disaggregated", 2, 1, 1);
+    load_layout(&cfg, "disaggregated", 2, 1, 1);
     EXPECT(comm_world_create(&cfg, &w, &e) == 0, "2+1+1: %s", e.msg);
     EXPECT(w->is_learner == (world_rank < 2), "learner role");
     EXPECT(w->is_rollout == (world_rank == 2), "rollout role");
@@ -119,7 +91,7 @@ int main(int argc, char **argv) {
     config_destroy(&cfg);
 
     // Disaggregated 1 + 2 + 1.
-    load(&cfg, "disaggregated", 1, 2, 1);
+    load_layout(&cfg, "disaggregated", 1, 2, 1);
     EXPECT(comm_world_create(&cfg, &w, &e) == 0, "1+2+1: %s", e.msg);
     EXPECT(w->is_rollout == (world_rank == 1 || world_rank == 2), "rollout role 1+2+1");
     EXPECT(!w->is_rollout || w->rollout.rank == world_rank - 1, "rollout rank");
@@ -128,7 +100,7 @@ int main(int argc, char **argv) {
     config_destroy(&cfg);
 
     // Counts that do not add up to the world size: one clear user error, on every rank.
-    load(&cfg, "disaggregated", 1, 1, 1);
+    load_layout(&cfg, "disaggregated", 1, 1, 1);
     int rc = comm_world_create(&cfg, &w, &e);
     EXPECT(rc == ERR_USER, "1+1+1 on 4 ranks must fail (rc %d)", rc);
     EXPECT(strstr(e.msg, "--set 'cluster.learners=1': cluster.learners 1 + rollout_workers 1 + "

@@ -1,12 +1,11 @@
 // Run under mpirun -np 2 or -np 3: NCCL communicators from the MPI role
 // groups, colocated over every rank, then (3 ranks) disaggregated with one
 // learner, one rollout worker and one reward worker, which joins no NCCL
-// communicator. The gradient
-// allreduce over the learners is checked against the CPU rank-order
-// comm_allreduce_sum_f32 of the same buffers (nccl-tests style: every rank
-// fills its buffer from (seed, rank), so each knows the answer), the weight
-// broadcast learner 0 -> rollout workers bitwise, and the error paths (bad
-// root, host pointer, no device, two ranks on one device).
+// communicator. The gradient allreduce over the learners is checked against
+// the CPU rank-order comm_allreduce_sum_f32 of the same buffers (nccl-tests
+// style: every rank fills its buffer from (seed, rank), so each knows the
+// answer), the weight broadcast learner 0 -> rollout workers bitwise, and the
+// error paths (bad root, host pointer, no device, two ranks on one device).
 //
 // Without a CUDA device (or CUDA) every rank learns it in comm_device_bind,
 // which is collective, checks that comm_nccl_create fails on every rank
@@ -24,6 +23,7 @@
 #include "comm/nccl.h"
 #include "core/rng.h"
 #include "grpo_build.h"
+#include "tests/comm/mpi_test.h"
 
 #if GRPO_HAVE_CUDA
 #include <cuda_runtime_api.h>
@@ -34,33 +34,6 @@
 // each element differs by at most 2 roundings of its partial sums (u = 6e-8),
 // so the norm-wise relative difference stays near 1e-7.
 #define F32_SUM_RTOL 1e-6
-
-static int n_failed, world_rank;
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d: %s:%d: ", world_rank, __FILE__, __LINE__);                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            n_failed++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-static void load(struct config *cfg, const char *placement, int l, int r, int w) {
-    char sets[4][64];
-    snprintf(sets[0], 64, "cluster.placement=%s", placement);
-    snprintf(sets[1], 64, "cluster.learners=%d", l);
-    snprintf(sets[2], 64, "cluster.rollout_workers=%d", r);
-    snprintf(sets[3], 64, "cluster.reward_workers=%d", w);
-    const char *argv[4] = {sets[0], sets[1], sets[2], sets[3]};
-    const char *text = "run:\n  name: nccl\nmodel:\n  path: m\n";
-    struct err e;
-    if (config_load_string(cfg, "nccl.yaml", text, strlen(text), argv, 4, &e) != 0) {
-        fprintf(stderr, "config: %s\n", e.msg);
-        exit(2);
-    }
-}
 
 // No device: creating a communicator must fail on every member, not hang.
 static void check_no_device(const struct comm_world *w, const struct comm_device *dev) {
@@ -330,9 +303,9 @@ int main(int argc, char **argv) {
     for (int layout = 0; layout < (size == 3 ? 2 : 1) && !skip; layout++) {
         struct config cfg;
         if (layout == 0)
-            load(&cfg, "colocated", 0, 0, 0);
+            load_layout(&cfg, "colocated", 0, 0, 0);
         else
-            load(&cfg, "disaggregated", 1, 1, 1);
+            load_layout(&cfg, "disaggregated", 1, 1, 1);
         struct comm_world *w = NULL;
         if (comm_world_create(&cfg, &w, &e) != 0) {
             fprintf(stderr, "rank %d: %s\n", world_rank, e.msg);
