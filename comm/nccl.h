@@ -86,7 +86,9 @@ struct comm_nccl;
 // one rank only (a network fault) may leave the others waiting in NCCL.
 int comm_nccl_create(const struct comm_group *g, struct comm_nccl **out, struct err *e);
 // Releases the communicator, its stream and event; sets *c to NULL. Waits for
-// work enqueued on the communicator to finish first.
+// work enqueued on the communicator's stream first. Every member calls it
+// (ncclCommFinalize may wait for the peers); after an asynchronous NCCL error
+// it aborts the communicator instead, which waits for no one.
 void comm_nccl_destroy(struct comm_nccl **c);
 
 int comm_nccl_rank(const struct comm_nccl *c);
