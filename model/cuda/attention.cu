@@ -1,0 +1,377 @@
+// Causal grouped-query attention on the device, the math of model/cpu/attention.c (query head h
+// reads KV head h / (H / Hkv); s_ij = q_i . k_j / sqrt(D) for j <= i in i's sequence):
+//   forward: online softmax over key tiles, out_i = sum_j p_ij v_j, lse_i kept;
+//   backward (FlashAttention-2's recomputation from lse, no atomics, so deterministic):
+//     delta_i = dout_i . out_i, p_ij = exp(s_ij - lse_i), ds_ij = p_ij (dout_i . v_j - delta_i);
+//     dq_i = sum_j ds_ij k_j / sqrt(D)   (one kernel, a warp per query row),
+//     dk_j = sum_h sum_i ds_ij q_i / sqrt(D), dv_j = sum_h sum_i p_ij dout_i  (another, a warp
+//     per key row, summing the query heads of its group in order);
+//   decode: new k, v appended to the paged cache, then a warp per (token, head) attends to
+//   cache positions 0 .. its own.
+// Blocks hold ATT_WARPS rows (one warp each) and stream tiles of ATT_TILE rows of the other
+// side through shared memory (rows padded to D + 1 floats: conflict-free lane-per-row reads);
+// in a tile, lane j owns key (or query) j for the dot products and lane d owns columns
+// d, d + 32, ... of the accumulators.
+#include <math.h>
+
+#include "model/cuda/cuda_internal.cuh"
+
+enum { ATT_WARPS = 8, ATT_TILE = 32, ATT_MAXC = CUDA_ATTN_MAX_D / 32 };
+
+static size_t fwd_smem(int D) {
+    return (2 * ATT_TILE * (D + 1) + ATT_WARPS * D) * sizeof(float);
+}
+static size_t bwd_smem(int D) {
+    return (2 * ATT_TILE * (D + 1) + 2 * ATT_WARPS * D + 2 * ATT_TILE) * sizeof(float);
+}
+
+// Loads rows r0 .. r0 + n_rows - 1 of sequence t0 (T tokens), columns col .. col + D - 1 of
+// qkv-like rows of stride ld, into dst (n_rows x pitch); rows past T are zero.
+__device__ void load_rows(float *dst, int pitch, const float *src, size_t ld, size_t col, int t0,
+                          int T, int r0, int n_rows, int D) {
+    for (int k = threadIdx.x; k < n_rows * D; k += blockDim.x) {
+        int r = k / D, d = k % D;
+        dst[r * pitch + d] = r0 + r < T ? src[(size_t)(t0 + r0 + r) * ld + col + d] : 0.0f;
+    }
+}
+
+__device__ __forceinline__ float dot_shared(const float *a, const float *b, int D) {
+    float s = 0;
+    for (int d = 0; d < D; d++) s += a[d] * b[d];
+    return s;
+}
+
+__global__ void attention_forward_kernel(float *out, float *lse, const float *qkv,
+                                         const int32_t *cu, int H, int Hkv, int D, float scale) {
+    extern __shared__ float sm[];
+    int P = D + 1, Q = (H + 2 * Hkv) * D;
+    float *sk = sm, *sv = sk + ATT_TILE * P, *sq = sv + ATT_TILE * P;
+    int b = blockIdx.z, h = blockIdx.y, hk = h / (H / Hkv);
+    int t0 = cu[b], T = cu[b + 1] - t0, i0 = blockIdx.x * ATT_WARPS;
+    if (i0 >= T) return; // the whole block
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, i = i0 + w;
+    bool active = i < T;
+    load_rows(sq, D, qkv, Q, (size_t)h * D, t0, T, i0, ATT_WARPS, D);
+    float m = -INFINITY, l = 0, acc[ATT_MAXC] = {0};
+    int last = min(T, i0 + ATT_WARPS) - 1;
+    for (int j0 = 0; j0 <= last; j0 += ATT_TILE) {
+        __syncthreads(); // the previous tile is consumed
+        load_rows(sk, P, qkv, Q, (size_t)(H + hk) * D, t0, T, j0, ATT_TILE, D);
+        load_rows(sv, P, qkv, Q, (size_t)(H + Hkv + hk) * D, t0, T, j0, ATT_TILE, D);
+        __syncthreads();
+        if (!active || j0 > i) continue;
+        int j = j0 + lane;
+        float s = j <= i ? dot_shared(sq + w * D, sk + lane * P, D) * scale : -INFINITY;
+        float mnew = fmaxf(m, warp_max(s)); // finite: key j0 <= i is in the tile
+        float c = expf(m - mnew), p = expf(s - mnew);
+        l = l * c + warp_sum(p);
+        int nj = min(ATT_TILE, i - j0 + 1);
+#pragma unroll
+        for (int cc = 0; cc < ATT_MAXC; cc++) acc[cc] *= c;
+        for (int jj = 0; jj < nj; jj++) {
+            float pj = __shfl_sync(0xffffffffu, p, jj);
+#pragma unroll
+            for (int cc = 0; cc < ATT_MAXC; cc++) {
+                int d = lane + 32 * cc;
+                if (d < D) acc[cc] += pj * sv[jj * P + d];
+            }
+        }
+        m = mnew;
+    }
+    if (!active) return;
+    float *o = out + (size_t)(t0 + i) * H * D + (size_t)h * D;
+#pragma unroll
+    for (int cc = 0; cc < ATT_MAXC; cc++) {
+        int d = lane + 32 * cc;
+        if (d < D) o[d] = acc[cc] / l;
+    }
+    if (lane == 0) lse[(size_t)(t0 + i) * H + h] = m + logf(l);
+}
+
+// delta(N,H) = dout . out per (token, head), a warp each.
+__global__ void attention_delta_kernel(float *delta, const float *dout, const float *out, int NH,
+                                       int D) {
+    int k = blockIdx.x * ATT_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (k >= NH) return;
+    const float *a = dout + (size_t)k * D, *o = out + (size_t)k * D;
+    float s = 0;
+    for (int d = lane; d < D; d += 32) s += a[d] * o[d];
+    s = warp_sum(s);
+    if (lane == 0) delta[k] = s;
+}
+
+__global__ void attention_backward_dq_kernel(float *dqkv, const float *dout, const float *qkv,
+                                             const float *lse, const float *delta,
+                                             const int32_t *cu, int H, int Hkv, int D,
+                                             float scale) {
+    extern __shared__ float sm[];
+    int P = D + 1, Q = (H + 2 * Hkv) * D;
+    float *sk = sm, *sv = sk + ATT_TILE * P, *sq = sv + ATT_TILE * P, *sdo = sq + ATT_WARPS * D;
+    int b = blockIdx.z, h = blockIdx.y, hk = h / (H / Hkv);
+    int t0 = cu[b], T = cu[b + 1] - t0, i0 = blockIdx.x * ATT_WARPS;
+    if (i0 >= T) return;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, i = i0 + w;
+    bool active = i < T;
+    load_rows(sq, D, qkv, Q, (size_t)h * D, t0, T, i0, ATT_WARPS, D);
+    load_rows(sdo, D, dout, (size_t)H * D, (size_t)h * D, t0, T, i0, ATT_WARPS, D);
+    float li = 0, di = 0, acc[ATT_MAXC] = {0};
+    if (active) {
+        li = lse[(size_t)(t0 + i) * H + h];
+        di = delta[(size_t)(t0 + i) * H + h];
+    }
+    int last = min(T, i0 + ATT_WARPS) - 1;
+    for (int j0 = 0; j0 <= last; j0 += ATT_TILE) {
+        __syncthreads();
+        load_rows(sk, P, qkv, Q, (size_t)(H + hk) * D, t0, T, j0, ATT_TILE, D);
+        load_rows(sv, P, qkv, Q, (size_t)(H + Hkv + hk) * D, t0, T, j0, ATT_TILE, D);
+        __syncthreads();
+        if (!active || j0 > i) continue;
+        float ds = 0;
+        if (j0 + lane <= i) {
+            float p = expf(dot_shared(sq + w * D, sk + lane * P, D) * scale - li);
+            ds = p * (dot_shared(sdo + w * D, sv + lane * P, D) - di) * scale;
+        }
+        int nj = min(ATT_TILE, i - j0 + 1);
+        for (int jj = 0; jj < nj; jj++) {
+            float dsj = __shfl_sync(0xffffffffu, ds, jj);
+#pragma unroll
+            for (int cc = 0; cc < ATT_MAXC; cc++) {
+                int d = lane + 32 * cc;
+                if (d < D) acc[cc] += dsj * sk[jj * P + d];
+            }
+        }
+    }
+    if (!active) return;
+    float *dq = dqkv + (size_t)(t0 + i) * Q + (size_t)h * D;
+#pragma unroll
+    for (int cc = 0; cc < ATT_MAXC; cc++) {
+        int d = lane + 32 * cc;
+        if (d < D) dq[d] = acc[cc];
+    }
+}
+
+__global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, const float *qkv,
+                                              const float *lse, const float *delta,
+                                              const int32_t *cu, int H, int Hkv, int D,
+                                              float scale) {
+    extern __shared__ float sm[];
+    int P = D + 1, Q = (H + 2 * Hkv) * D, rep = H / Hkv;
+    float *sq = sm, *sdo = sq + ATT_TILE * P, *sk = sdo + ATT_TILE * P, *sv = sk + ATT_WARPS * D;
+    float *slse = sv + ATT_WARPS * D, *sdelta = slse + ATT_TILE;
+    int b = blockIdx.z, hk = blockIdx.y;
+    int t0 = cu[b], T = cu[b + 1] - t0, jb = blockIdx.x * ATT_WARPS;
+    if (jb >= T) return;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = jb + w;
+    bool active = j < T;
+    load_rows(sk, D, qkv, Q, (size_t)(H + hk) * D, t0, T, jb, ATT_WARPS, D);
+    load_rows(sv, D, qkv, Q, (size_t)(H + Hkv + hk) * D, t0, T, jb, ATT_WARPS, D);
+    float dk[ATT_MAXC] = {0}, dv[ATT_MAXC] = {0};
+    for (int h = hk * rep; h < (hk + 1) * rep; h++)
+        for (int i0 = jb / ATT_TILE * ATT_TILE; i0 < T; i0 += ATT_TILE) {
+            __syncthreads();
+            load_rows(sq, P, qkv, Q, (size_t)h * D, t0, T, i0, ATT_TILE, D);
+            load_rows(sdo, P, dout, (size_t)H * D, (size_t)h * D, t0, T, i0, ATT_TILE, D);
+            if (threadIdx.x < ATT_TILE) {
+                int i = i0 + threadIdx.x;
+                slse[threadIdx.x] = i < T ? lse[(size_t)(t0 + i) * H + h] : 0.0f;
+                sdelta[threadIdx.x] = i < T ? delta[(size_t)(t0 + i) * H + h] : 0.0f;
+            }
+            __syncthreads();
+            if (!active || i0 + ATT_TILE - 1 < j) continue;
+            int i = i0 + lane;
+            float p = 0, ds = 0;
+            if (i < T && i >= j) {
+                p = expf(dot_shared(sq + lane * P, sk + w * D, D) * scale - slse[lane]);
+                ds = p * (dot_shared(sdo + lane * P, sv + w * D, D) - sdelta[lane]) * scale;
+            }
+            int ni = min(ATT_TILE, T - i0);
+            for (int ii = 0; ii < ni; ii++) {
+                float pi = __shfl_sync(0xffffffffu, p, ii), dsi = __shfl_sync(0xffffffffu, ds, ii);
+#pragma unroll
+                for (int cc = 0; cc < ATT_MAXC; cc++) {
+                    int d = lane + 32 * cc;
+                    if (d < D) {
+                        dv[cc] += pi * sdo[ii * P + d];
+                        dk[cc] += dsi * sq[ii * P + d];
+                    }
+                }
+            }
+        }
+    if (!active) return;
+    float *row = dqkv + (size_t)(t0 + j) * Q;
+#pragma unroll
+    for (int cc = 0; cc < ATT_MAXC; cc++) {
+        int d = lane + 32 * cc;
+        if (d < D) {
+            row[(size_t)(H + hk) * D + d] = dk[cc];
+            row[(size_t)(H + Hkv + hk) * D + d] = dv[cc];
+        }
+    }
+}
+
+void cuda_attention_init(void) {
+    int max_d = CUDA_ATTN_MAX_D;
+    CHECK_CUDA(cudaFuncSetAttribute(attention_forward_kernel,
+                                    cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)fwd_smem(max_d)));
+    CHECK_CUDA(cudaFuncSetAttribute(attention_backward_dq_kernel,
+                                    cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)bwd_smem(max_d)));
+    CHECK_CUDA(cudaFuncSetAttribute(attention_backward_dkv_kernel,
+                                    cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)bwd_smem(max_d)));
+}
+
+static void check_shape(int H, int Hkv, int D) {
+    if (D < 1 || D > CUDA_ATTN_MAX_D || Hkv < 1 || H % Hkv != 0)
+        check_fail(__FILE__, __LINE__, "cuda attention: unsupported H=%d Hkv=%d D=%d", H, Hkv, D);
+}
+
+// Grid (query or key blocks of the longest sequence, heads, sequences): blocks past the end
+// of a shorter sequence return at once.
+static dim3 seq_grid(struct cuda_ctx *c, const int32_t *cu_seqlens, int B, int heads, int *N) {
+    const int32_t *cu = cuda_offsets_to_host(c, cu_seqlens, B);
+    int max_t = 0;
+    for (int b = 0; b < B; b++) max_t = max(max_t, cu[b + 1] - cu[b]);
+    *N = cu[B];
+    return dim3((unsigned)((max_t + ATT_WARPS - 1) / ATT_WARPS), (unsigned)heads, (unsigned)B);
+}
+
+void cuda_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
+                            const int32_t *cu_seqlens, int B, int H, int Hkv, int D) {
+    if (B == 0) return;
+    check_shape(H, Hkv, D);
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    int N;
+    dim3 grid = seq_grid(c, cu_seqlens, B, H, &N);
+    if (N == 0 || grid.x == 0) return;
+    attention_forward_kernel<<<grid, ATT_WARPS * 32, fwd_smem(D), c->stream>>>(
+        out, lse, qkv, cu_seqlens, H, Hkv, D, 1.0f / sqrtf((float)D));
+    CHECK_LAUNCH();
+}
+
+void cuda_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,
+                             const float *qkv, const float *lse, const int32_t *cu_seqlens, int B,
+                             int H, int Hkv, int D) {
+    if (B == 0) return;
+    check_shape(H, Hkv, D);
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    int N;
+    dim3 grid = seq_grid(c, cu_seqlens, B, H, &N);
+    if (N == 0 || grid.x == 0) return;
+    float *delta = (float *)cuda_scratch(c, (size_t)N * H * sizeof(float));
+    float scale = 1.0f / sqrtf((float)D);
+    attention_delta_kernel<<<cuda_blocks((size_t)N * H, ATT_WARPS), ATT_WARPS * 32, 0, c->stream>>>(
+        delta, dout, out, N * H, D);
+    CHECK_LAUNCH();
+    attention_backward_dq_kernel<<<grid, ATT_WARPS * 32, bwd_smem(D), c->stream>>>(
+        dqkv, dout, qkv, lse, delta, cu_seqlens, H, Hkv, D, scale);
+    CHECK_LAUNCH();
+    grid.y = (unsigned)Hkv;
+    attention_backward_dkv_kernel<<<grid, ATT_WARPS * 32, bwd_smem(D), c->stream>>>(
+        dqkv, dout, qkv, lse, delta, cu_seqlens, H, Hkv, D, scale);
+    CHECK_LAUNCH();
+}
+
+// The paged cache (model/backend.h): k(l, hk, j) of sequence b.
+__device__ __forceinline__ float *kv_at(const struct kv_view &kv, int b, int layer, int which,
+                                        int hk, int pos) {
+    int blk = kv.block_table[(size_t)b * kv.max_blocks_per_seq + pos / kv.block_size];
+    size_t base = (((size_t)blk * kv.L + layer) * 2 + which) * kv.Hkv * kv.block_size * kv.D;
+    return kv.pool + base + ((size_t)hk * kv.block_size + pos % kv.block_size) * kv.D;
+}
+
+// The sequence of packed token t: the largest b < B with cu[b] <= t.
+__device__ __forceinline__ int seq_of(const int32_t *cu, int B, int t) {
+    int lo = 0, hi = B - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (cu[mid] <= t)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+__global__ void kv_append_kernel(struct kv_view kv, const float *qkv, int layer,
+                                 const int32_t *cu_new, const int32_t *start, int B, int H, int N) {
+    int Hkv = kv.Hkv, D = kv.D, Q = (H + 2 * Hkv) * D;
+    size_t n = (size_t)N * 2 * Hkv * D;
+    for (size_t k = blockIdx.x * (size_t)blockDim.x + threadIdx.x; k < n;
+         k += (size_t)gridDim.x * blockDim.x) {
+        int d = (int)(k % D);
+        size_t r = k / D;
+        int hk = (int)(r % Hkv), which = (int)(r / Hkv % 2), t = (int)(r / Hkv / 2);
+        int b = seq_of(cu_new, B, t), pos = start[b] + (t - cu_new[b]);
+        kv_at(kv, b, layer, which, hk, pos)[d] =
+            qkv[(size_t)t * Q + (size_t)(H + which * Hkv + hk) * D + d];
+    }
+}
+
+__global__ void attention_cache_kernel(float *out, const float *qkv, struct kv_view kv, int layer,
+                                       const int32_t *cu_new, const int32_t *start, int B, int H,
+                                       int N, float scale) {
+    extern __shared__ float sm[];
+    int Hkv = kv.Hkv, D = kv.D, Q = (H + 2 * Hkv) * D;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int k = blockIdx.x * ATT_WARPS + w; // (token, head)
+    float *sq = sm + w * D;
+    bool active = k < N * H;
+    int t = active ? k / H : 0, h = k % H, hk = h / (H / Hkv);
+    if (active)
+        for (int d = lane; d < D; d += 32) sq[d] = qkv[(size_t)t * Q + (size_t)h * D + d];
+    __syncwarp();
+    if (!active) return; // warp-uniform; no block barrier below
+    int b = seq_of(cu_new, B, t), pos = start[b] + (t - cu_new[b]);
+    float m = -INFINITY, l = 0, acc[ATT_MAXC] = {0};
+    for (int j0 = 0; j0 <= pos; j0 += ATT_TILE) {
+        int j = j0 + lane;
+        float s = -INFINITY;
+        if (j <= pos) {
+            const float *kr = kv_at(kv, b, layer, 0, hk, j);
+            float dot = 0;
+            for (int d = 0; d < D; d++) dot += sq[d] * kr[d];
+            s = dot * scale;
+        }
+        float mnew = fmaxf(m, warp_max(s));
+        float c = expf(m - mnew), p = expf(s - mnew);
+        l = l * c + warp_sum(p);
+#pragma unroll
+        for (int cc = 0; cc < ATT_MAXC; cc++) acc[cc] *= c;
+        int nj = min(ATT_TILE, pos - j0 + 1);
+        for (int jj = 0; jj < nj; jj++) {
+            float pj = __shfl_sync(0xffffffffu, p, jj);
+            const float *vr = kv_at(kv, b, layer, 1, hk, j0 + jj);
+#pragma unroll
+            for (int cc = 0; cc < ATT_MAXC; cc++) {
+                int d = lane + 32 * cc;
+                if (d < D) acc[cc] += pj * vr[d];
+            }
+        }
+        m = mnew;
+    }
+    float *o = out + (size_t)t * H * D + (size_t)h * D;
+#pragma unroll
+    for (int cc = 0; cc < ATT_MAXC; cc++) {
+        int d = lane + 32 * cc;
+        if (d < D) o[d] = acc[cc] / l;
+    }
+}
+
+void cuda_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
+                          int layer, const int32_t *cu_new, const int32_t *start, int B, int H) {
+    if (B == 0) return;
+    check_shape(H, kv->Hkv, kv->D);
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    int N = cuda_offsets_to_host(c, cu_new, B)[B];
+    if (N == 0) return;
+    size_t n = (size_t)N * 2 * kv->Hkv * kv->D;
+    unsigned nb = cuda_grid(n);
+    kv_append_kernel<<<nb, 256, 0, c->stream>>>(*kv, qkv, layer, cu_new, start, B, H, N);
+    CHECK_LAUNCH();
+    attention_cache_kernel<<<cuda_blocks((size_t)N * H, ATT_WARPS), ATT_WARPS * 32,
+                             ATT_WARPS * kv->D * sizeof(float), c->stream>>>(
+        out, qkv, *kv, layer, cu_new, start, B, H, N, 1.0f / sqrtf((float)kv->D));
+    CHECK_LAUNCH();
+}

@@ -1,0 +1,45 @@
+// The CUDA backend: the backend_ops table (model/backend.h) on one GPU, fp32 throughout,
+// with its cuBLAS handle and stream in the context (no global state), and the device memory
+// helpers that model and test code call from C. Plain C: no CUDA header is needed to include
+// this one. Built only when GRPO_HAVE_CUDA (build/grpo_build.h); the declarations compile
+// anywhere.
+//
+// Every pointer a CUDA kernel receives is a device pointer, index arrays included (tokens, pos,
+// targets, cu_seqlens, cu_new, start, kv_view.block_table, kv_view.pool). The struct kv_view
+// itself is read on the host. Kernels run asynchronously on the backend's stream, except
+// sumsq (it returns a value) and the attention kernels, which copy their B + 1 offsets to the
+// host for the launch geometry. A CUDA failure aborts with file:line (CHECK_CUDA, style.md).
+#pragma once
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "model/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Number of visible CUDA devices; 0 when there is none or no driver (not an error).
+int cuda_device_count(void);
+
+// A backend on device `device` (0-based): cuBLAS handle and a non-blocking stream.
+// ERR_USER when the device does not exist (names the count), ERR_INTERNAL on a CUDA failure.
+int backend_cuda_create(int device, struct backend **out, struct err *e);
+void backend_cuda_destroy(struct backend **b);
+
+// Waits for every kernel queued on the backend's stream.
+void backend_cuda_sync(const struct backend *b);
+
+// Device memory (cudaMalloc; 256-byte aligned). cuda_malloc returns ERR_USER naming the size
+// when the device is out of memory; cuda_free(NULL) does nothing.
+int cuda_malloc(void **p, size_t n_bytes, struct err *e);
+void cuda_free(void *p);
+// Synchronous copies and fill (on the default stream, after the backend's work when b is set).
+void cuda_copy_to_device(const struct backend *b, void *dst, const void *src, size_t n_bytes);
+void cuda_copy_to_host(const struct backend *b, void *dst, const void *src, size_t n_bytes);
+void cuda_fill_bytes(const struct backend *b, void *dst, int byte, size_t n_bytes);
+
+#ifdef __cplusplus
+}
+#endif
