@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Packs the CUDA test programs and the non-CUDA shared libraries they need (OpenBLAS, cmocka,
+# libgomp, libgfortran, libquadmath) into .gpu-bundle/ at the repository root, for the device
+# machine, which has the CUDA runtime and cuBLAS but not the project's other libraries.
+# Usage: tests/cuda/bundle.sh [build-dir]   (then see docs/cuda.md for the device command)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+progs=(tests/cuda/test_cuda_kernels)
+ninja -C "$build" "${progs[@]}" >/dev/null
+rm -rf .gpu-bundle
+mkdir -p .gpu-bundle/lib
+for p in "${progs[@]}"; do
+  cp "$build/$p" .gpu-bundle/
+  ldd "$build/$p" | awk '/=> \// {print $3}' |
+    grep -E 'openblas|cmocka|gomp|gfortran|quadmath' |
+    while read -r lib; do cp -L "$lib" .gpu-bundle/lib/; done
+done
+cat > .gpu-bundle/run.sh <<'RUN'
+#!/usr/bin/env bash
+# On the device machine, from the repository root: every CUDA test, then the kernel test
+# under compute-sanitizer's memcheck, racecheck and synccheck. Logs go to $OUT when set.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
+out=${OUT:-/tmp}
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || true
+rc=0
+"$here/test_cuda_kernels" 2>&1 | tee "$out/test_cuda_kernels.log" || rc=1
+if command -v compute-sanitizer >/dev/null; then
+  for tool in memcheck racecheck synccheck; do
+    compute-sanitizer --tool "$tool" --error-exitcode 9 "$here/test_cuda_kernels" \
+      >"$out/sanitizer_$tool.log" 2>&1 && echo "compute-sanitizer $tool: clean" ||
+      { echo "compute-sanitizer $tool: FAILED (see sanitizer_$tool.log)"; tail -20 "$out/sanitizer_$tool.log"; rc=1; }
+  done
+fi
+exit $rc
+RUN
+chmod +x .gpu-bundle/run.sh
+du -sh .gpu-bundle
