@@ -87,7 +87,7 @@ __global__ void sumsq_partial_kernel(double *part, const float *x, size_t n) {
 
 __global__ void sumsq_final_kernel(double *out, const double *part, int n) {
     __shared__ double sh[32];
-    double s = threadIdx.x < n ? part[threadIdx.x] : 0.0;
+    double s = (int)threadIdx.x < n ? part[threadIdx.x] : 0.0;
     s = block_sum(s, sh);
     if (threadIdx.x == 0) *out = s;
 }

@@ -1,0 +1,262 @@
+// A CPU emulation of the part of the CUDA execution model the kernels of model/cuda use, to run
+// them where there is no GPU: every thread of a block is a fiber (ucontext); __syncthreads waits
+// for all live threads of the block, a warp shuffle or __syncwarp for all live lanes of the warp,
+// and a barrier reached by some threads while others wait at another is reported as a deadlock
+// (a divergent barrier, undefined on a GPU). Blocks run one after another, so `__shared__`
+// arrays are plain statics. Device memory is host memory; cuBLAS is CBLAS in column-major order.
+// Not a performance model, and not a race detector beyond the barrier discipline.
+#pragma once
+
+#include <cblas.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include <functional>
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__      static
+#define __launch_bounds__(...)
+
+struct dim3 {
+    unsigned x, y, z;
+    dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+namespace emu {
+enum state { RUNNABLE, BLOCK_WAIT, WARP_WAIT, DONE };
+struct fiber {
+    ucontext_t uc;
+    dim3 tid;
+    int lin, st;
+    char *stack;
+};
+struct block_run {
+    dim3 grid, block, bid;
+    int n;
+    fiber *f;
+    fiber *cur;
+    ucontext_t sched;
+    unsigned char warp_slot[32 * 32][8]; // per warp (up to 32 warps), per lane
+    float *dyn_smem;
+    const std::function<void()> *body;
+};
+inline block_run &run() {
+    static block_run r;
+    return r;
+}
+inline void yield(int st) {
+    block_run &r = run();
+    r.cur->st = st;
+    swapcontext(&r.cur->uc, &r.sched);
+}
+inline void entry() {
+    (*run().body)();
+    run().cur->st = DONE;
+    // returning goes to uc_link = the scheduler
+}
+// Releases warps whose live lanes all wait, then the block if all live threads wait; aborts on
+// a deadlock.
+inline bool release() {
+    block_run &r = run();
+    bool any = false;
+    int n_warps = (r.n + 31) / 32;
+    for (int w = 0; w < n_warps; w++) {
+        int live = 0, waiting = 0;
+        for (int l = w * 32; l < r.n && l < w * 32 + 32; l++) {
+            if (r.f[l].st != DONE) live++;
+            if (r.f[l].st == WARP_WAIT) waiting++;
+        }
+        if (live > 0 && waiting == live) {
+            for (int l = w * 32; l < r.n && l < w * 32 + 32; l++)
+                if (r.f[l].st == WARP_WAIT) r.f[l].st = RUNNABLE;
+            any = true;
+        }
+    }
+    if (any) return true;
+    int live = 0, waiting = 0;
+    for (int i = 0; i < r.n; i++) {
+        if (r.f[i].st != DONE) live++;
+        if (r.f[i].st == BLOCK_WAIT) waiting++;
+    }
+    if (live == 0) return false;
+    if (waiting == live) {
+        for (int i = 0; i < r.n; i++)
+            if (r.f[i].st == BLOCK_WAIT) r.f[i].st = RUNNABLE;
+        return true;
+    }
+    fprintf(stderr, "emu: deadlock in block (%u,%u,%u): divergent barrier\n", r.bid.x, r.bid.y,
+            r.bid.z);
+    abort();
+}
+// Runs every block of the grid in turn; the stream is ignored (everything is synchronous).
+inline void launch(dim3 grid, dim3 block, size_t smem, void *stream,
+                   const std::function<void()> &body) {
+    (void)stream;
+    block_run &r = run();
+    r.grid = grid;
+    r.block = block;
+    r.n = (int)(block.x * block.y * block.z);
+    if (r.n > 1024 || r.n % 32 != 0) {
+        fprintf(stderr, "emu: block of %d threads\n", r.n);
+        abort();
+    }
+    r.body = &body;
+    enum { STACK = 128 * 1024 };
+    r.f = (fiber *)calloc((size_t)r.n, sizeof(fiber));
+    for (int i = 0; i < r.n; i++) r.f[i].stack = (char *)malloc(STACK);
+    r.dyn_smem = (float *)malloc(smem + 16);
+    memset(r.dyn_smem, 0xff, smem + 16); // shared memory starts as garbage (NaN)
+    for (unsigned bz = 0; bz < grid.z; bz++)
+        for (unsigned by = 0; by < grid.y; by++)
+            for (unsigned bx = 0; bx < grid.x; bx++) {
+                r.bid = dim3(bx, by, bz);
+                for (int i = 0; i < r.n; i++) {
+                    fiber &f = r.f[i];
+                    f.lin = i;
+                    f.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y));
+                    f.st = RUNNABLE;
+                    getcontext(&f.uc);
+                    f.uc.uc_stack.ss_sp = f.stack;
+                    f.uc.uc_stack.ss_size = STACK;
+                    f.uc.uc_link = &r.sched;
+                    makecontext(&f.uc, entry, 0);
+                }
+                for (;;) {
+                    for (int i = 0; i < r.n; i++)
+                        if (r.f[i].st == RUNNABLE) {
+                            r.cur = &r.f[i];
+                            swapcontext(&r.sched, &r.f[i].uc);
+                        }
+                    if (!release()) break;
+                }
+            }
+    for (int i = 0; i < r.n; i++) free(r.f[i].stack);
+    free(r.f);
+    free(r.dyn_smem);
+}
+template <typename T> inline T shfl(T v, int src_of_lane_xor, bool is_xor) {
+    block_run &r = run();
+    int lane = r.cur->lin % 32, w = r.cur->lin / 32;
+    memcpy(r.warp_slot[w * 32 + lane], &v, sizeof v);
+    yield(WARP_WAIT);
+    int src = is_xor ? lane ^ src_of_lane_xor : src_of_lane_xor;
+    T out;
+    memcpy(&out, r.warp_slot[w * 32 + (src & 31)], sizeof out);
+    yield(WARP_WAIT); // nobody overwrites a slot before every lane has read
+    return out;
+}
+} // namespace emu
+
+#define threadIdx    (emu::run().cur->tid)
+#define blockIdx     (emu::run().bid)
+#define blockDim     (emu::run().block)
+#define gridDim      (emu::run().grid)
+#define EMU_DYN_SMEM (emu::run().dyn_smem)
+
+inline void __syncthreads() {
+    emu::yield(emu::BLOCK_WAIT);
+}
+inline void __syncwarp(unsigned = 0xffffffffu) {
+    emu::yield(emu::WARP_WAIT);
+}
+template <typename T> inline T __shfl_xor_sync(unsigned, T v, int o) {
+    return emu::shfl(v, o, true);
+}
+template <typename T> inline T __shfl_sync(unsigned, T v, int src) {
+    return emu::shfl(v, src, false);
+}
+inline int min(int a, int b) {
+    return a < b ? a : b;
+}
+inline int max(int a, int b) {
+    return a > b ? a : b;
+}
+
+// ---- runtime ----
+typedef int cudaError_t;
+enum {
+    cudaSuccess = 0,
+    cudaErrorMemoryAllocation = 2,
+    cudaErrorNoDevice = 100,
+    cudaErrorInsufficientDriver = 35
+};
+typedef void *cudaStream_t;
+enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
+enum { cudaStreamNonBlocking = 1, cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+inline const char *cudaGetErrorString(cudaError_t) {
+    return "emulated error";
+}
+inline cudaError_t cudaGetLastError() {
+    return cudaSuccess;
+}
+inline cudaError_t cudaGetDeviceCount(int *n) {
+    return *n = 1, cudaSuccess;
+}
+inline cudaError_t cudaSetDevice(int) {
+    return cudaSuccess;
+}
+inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, int) {
+    return *s = 0, cudaSuccess;
+}
+inline cudaError_t cudaStreamDestroy(cudaStream_t) {
+    return cudaSuccess;
+}
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) {
+    return cudaSuccess;
+}
+inline cudaError_t cudaMalloc(void **p, size_t n) {
+    return *p = malloc(n), cudaSuccess;
+}
+inline cudaError_t cudaMallocHost(void **p, size_t n) {
+    return *p = malloc(n), cudaSuccess;
+}
+inline cudaError_t cudaFree(void *p) {
+    return free(p), cudaSuccess;
+}
+inline cudaError_t cudaFreeHost(void *p) {
+    return free(p), cudaSuccess;
+}
+inline cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, cudaMemcpyKind, cudaStream_t) {
+    return memcpy(d, s, n), cudaSuccess;
+}
+inline cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t) {
+    return memset(d, v, n), cudaSuccess;
+}
+template <typename F> inline cudaError_t cudaFuncSetAttribute(F, int, int) {
+    return cudaSuccess;
+}
+
+// ---- cuBLAS (column-major, as the library) ----
+typedef void *cublasHandle_t;
+typedef int cublasStatus_t;
+enum { CUBLAS_STATUS_SUCCESS = 0 };
+enum cublasOperation_t { CUBLAS_OP_N, CUBLAS_OP_T };
+enum { CUBLAS_PEDANTIC_MATH = 2 };
+inline cublasStatus_t cublasCreate(cublasHandle_t *h) {
+    return *h = 0, 0;
+}
+inline cublasStatus_t cublasDestroy(cublasHandle_t) {
+    return 0;
+}
+inline cublasStatus_t cublasSetStream(cublasHandle_t, cudaStream_t) {
+    return 0;
+}
+inline cublasStatus_t cublasSetMathMode(cublasHandle_t, int) {
+    return 0;
+}
+inline cublasStatus_t cublasSgemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m,
+                                  int n, int k, const float *alpha, const float *A, int lda,
+                                  const float *B, int ldb, const float *beta, float *C, int ldc) {
+    cblas_sgemm(CblasColMajor, ta == CUBLAS_OP_T ? CblasTrans : CblasNoTrans,
+                tb == CUBLAS_OP_T ? CblasTrans : CblasNoTrans, m, n, k, *alpha, A, lda, B, ldb,
+                *beta, C, ldc);
+    return 0;
+}
