@@ -22,19 +22,26 @@ void cuda_embedding_forward(void *ctx, float *out, const float *table, const int
     CHECK_LAUNCH();
 }
 
-// One thread per column walks the tokens in order, as the CPU does: two tokens may share a
-// row, and the order of their additions is then the CPU's (bitwise the same result).
+// Deterministic without atomics or a sort: thread (column i, bucket k) walks the tokens in
+// order and adds the rows of the tokens with id % EMB_BUCKETS == k. Every element of dtable
+// has one owner that adds its contributions in token order, as the CPU does (bitwise the same
+// result), and the buckets give EMB_BUCKETS times the parallelism of one thread per column.
+enum { EMB_BUCKETS = 64 };
+
 __global__ void embedding_backward_kernel(float *dtable, const float *dout, const int32_t *tokens,
                                           int N, int C) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    int i = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y;
     if (i >= C) return;
-    for (int t = 0; t < N; t++) dtable[(size_t)tokens[t] * C + i] += dout[(size_t)t * C + i];
+    for (int t = 0; t < N; t++) {
+        int v = tokens[t];
+        if (v % EMB_BUCKETS == k) dtable[(size_t)v * C + i] += dout[(size_t)t * C + i];
+    }
 }
 
 void cuda_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
                              int N, int C) {
     if (N == 0) return;
-    embedding_backward_kernel<<<cuda_blocks(C, COL_THREADS), COL_THREADS, 0,
+    embedding_backward_kernel<<<dim3(cuda_blocks(C, COL_THREADS), EMB_BUCKETS), COL_THREADS, 0,
                                 cuda_ctx_of(ctx)->stream>>>(dtable, dout, tokens, N, C);
     CHECK_LAUNCH();
 }

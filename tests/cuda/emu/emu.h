@@ -142,8 +142,20 @@ inline void launch(dim3 grid, dim3 block, size_t smem, void *stream,
     free(r.f);
     free(r.dyn_smem);
 }
+// A full-mask warp operation needs all 32 lanes alive (undefined on a GPU otherwise).
+inline void check_warp_alive(const char *what) {
+    block_run &r = run();
+    int w0 = r.cur->lin / 32 * 32;
+    for (int l = w0; l < w0 + 32; l++)
+        if (r.f[l].st == DONE) {
+            fprintf(stderr, "emu: %s in warp %d of block (%u,%u,%u) after lane %d returned\n", what,
+                    w0 / 32, r.bid.x, r.bid.y, r.bid.z, l - w0);
+            abort();
+        }
+}
 template <typename T> inline T shfl(T v, int src_of_lane_xor, bool is_xor) {
     block_run &r = run();
+    check_warp_alive("shuffle");
     int lane = r.cur->lin % 32, w = r.cur->lin / 32;
     memcpy(r.warp_slot[w * 32 + lane], &v, sizeof v);
     yield(WARP_WAIT);
@@ -162,9 +174,18 @@ template <typename T> inline T shfl(T v, int src_of_lane_xor, bool is_xor) {
 #define EMU_DYN_SMEM (emu::run().dyn_smem)
 
 inline void __syncthreads() {
+    // every thread of the block must reach it: none may have returned
+    emu::block_run &r = emu::run();
+    for (int i = 0; i < r.n; i++)
+        if (r.f[i].st == emu::DONE) {
+            fprintf(stderr, "emu: __syncthreads in block (%u,%u,%u) after thread %d returned\n",
+                    r.bid.x, r.bid.y, r.bid.z, i);
+            abort();
+        }
     emu::yield(emu::BLOCK_WAIT);
 }
 inline void __syncwarp(unsigned = 0xffffffffu) {
+    emu::check_warp_alive("__syncwarp");
     emu::yield(emu::WARP_WAIT);
 }
 template <typename T> inline T __shfl_xor_sync(unsigned, T v, int o) {
