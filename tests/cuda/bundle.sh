@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
-progs=(tests/cuda/test_cuda_kernels)
+progs=(tests/cuda/test_cuda_kernels bench/bench_cuda)
 ninja -C "$build" "${progs[@]}" >/dev/null
 rm -rf .gpu-bundle
 mkdir -p .gpu-bundle/lib
