@@ -247,7 +247,7 @@ void cuda_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
     if (N == 0 || grid.x == 0) return;
     attention_forward_kernel<<<grid, ATT_WARPS * 32, fwd_smem(D), c->stream>>>(
         out, lse, qkv, cu_seqlens, H, Hkv, D, 1.0f / sqrtf((float)D));
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
 }
 
 void cuda_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,
@@ -263,14 +263,14 @@ void cuda_attention_backward(void *ctx, float *dqkv, const float *dout, const fl
     float scale = 1.0f / sqrtf((float)D);
     attention_delta_kernel<<<cuda_blocks((size_t)N * H, ATT_WARPS), ATT_WARPS * 32, 0, c->stream>>>(
         delta, dout, out, N * H, D);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     attention_backward_dq_kernel<<<grid, ATT_WARPS * 32, bwd_smem(D), c->stream>>>(
         dqkv, dout, qkv, lse, delta, cu_seqlens, H, Hkv, D, scale);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     grid.y = (unsigned)Hkv;
     attention_backward_dkv_kernel<<<grid, ATT_WARPS * 32, bwd_smem(D), c->stream>>>(
         dqkv, dout, qkv, lse, delta, cu_seqlens, H, Hkv, D, scale);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
 }
 
 // The paged cache (model/backend.h): k(l, hk, j) of sequence b.
@@ -369,9 +369,9 @@ void cuda_attention_cache(void *ctx, float *out, const float *qkv, const struct 
     size_t n = (size_t)N * 2 * kv->Hkv * kv->D;
     unsigned nb = cuda_grid(n);
     kv_append_kernel<<<nb, 256, 0, c->stream>>>(*kv, qkv, layer, cu_new, start, B, H, N);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     attention_cache_kernel<<<cuda_blocks((size_t)N * H, ATT_WARPS), ATT_WARPS * 32,
                              ATT_WARPS * kv->D * sizeof(float), c->stream>>>(
         out, qkv, *kv, layer, cu_new, start, B, H, N, 1.0f / sqrtf((float)kv->D));
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
 }

@@ -39,7 +39,7 @@ const int32_t *cuda_offsets_to_host(struct cuda_ctx *c, const int32_t *offsets, 
         c->host_offsets_n = m;
     }
     CHECK_CUDA(cudaMemcpyAsync(c->host_offsets, offsets, ((size_t)n + 1) * sizeof(int32_t),
-                               cudaMemcpyDeviceToHost, c->stream));
+                               cudaMemcpyDefault, c->stream));
     CHECK_CUDA(cudaStreamSynchronize(c->stream));
     return c->host_offsets;
 }
@@ -55,6 +55,7 @@ static void cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K
     CHECK_CUBLAS(cublasSgemm(c->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
                              trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A, lda,
                              &beta, Cm, ldc));
+    if (c->is_sync) CHECK_CUDA(cudaStreamSynchronize(c->stream));
 }
 
 __global__ void add_kernel(float *y, const float *x, size_t n) {
@@ -68,7 +69,7 @@ static void cuda_add(void *ctx, float *y, const float *x, size_t n) {
     struct cuda_ctx *c = cuda_ctx_of(ctx);
     unsigned nb = cuda_grid(n);
     add_kernel<<<nb, 256, 0, c->stream>>>(y, x, n);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
 }
 
 enum { SUMSQ_BLOCKS = 256, SUMSQ_THREADS = 256 };
@@ -97,9 +98,9 @@ static double cuda_sumsq(void *ctx, const float *x, size_t n) {
     struct cuda_ctx *c = cuda_ctx_of(ctx);
     double *part = (double *)cuda_scratch(c, (SUMSQ_BLOCKS + 1) * sizeof(double));
     sumsq_partial_kernel<<<SUMSQ_BLOCKS, SUMSQ_THREADS, 0, c->stream>>>(part, x, n);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     sumsq_final_kernel<<<1, SUMSQ_BLOCKS, 0, c->stream>>>(part + SUMSQ_BLOCKS, part, SUMSQ_BLOCKS);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     double s = 0;
     CHECK_CUDA(
         cudaMemcpyAsync(&s, part + SUMSQ_BLOCKS, sizeof s, cudaMemcpyDeviceToHost, c->stream));
@@ -130,7 +131,7 @@ static void cuda_adamw(void *ctx, float *p, float *m, float *v, const float *g, 
     unsigned nb = cuda_grid(n);
     adamw_kernel<<<nb, 256, 0, c->stream>>>(p, m, v, g, n, 1.0f - lr * wd, lr / bc1,
                                             1.0f / sqrtf(bc2), b1, b2, eps, grad_scale);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
 }
 
 static const struct backend_ops cuda_ops = {
@@ -200,6 +201,49 @@ extern "C" void backend_cuda_sync(const struct backend *b) {
     CHECK_CUDA(cudaStreamSynchronize(cuda_ctx_of(b->ctx)->stream));
 }
 
+extern "C" void backend_cuda_set_sync(struct backend *b, bool is_sync) {
+    backend_cuda_sync(b);
+    cuda_ctx_of(b->ctx)->is_sync = is_sync;
+}
+
+// Registers the whole pages that cover [p, p + n_bytes). A neighbouring buffer may already have
+// registered the first or the last page (then that page is accessible already): those are left
+// out and the rest registered.
+extern "C" int cuda_host_register(void *p, size_t n_bytes, void **handle, struct err *e) {
+    *handle = NULL;
+    if (n_bytes == 0) return 0;
+    const uintptr_t pg = 4096;
+    uintptr_t lo = (uintptr_t)p / pg * pg, hi = ((uintptr_t)p + n_bytes + pg - 1) / pg * pg;
+    cudaError_t rc = cudaErrorHostMemoryAlreadyRegistered;
+    for (int k = 0; k < 4 && rc == cudaErrorHostMemoryAlreadyRegistered; k++) {
+        uintptr_t a = lo + (k & 1 ? pg : 0), z = hi - (k & 2 ? pg : 0);
+        if (a >= z) {
+            rc = cudaSuccess; // every page is registered already
+            break;
+        }
+        rc = cudaHostRegister((void *)a, z - a, cudaHostRegisterMapped | cudaHostRegisterPortable);
+        if (rc == cudaSuccess)
+            *handle = (void *)a;
+        else if (rc == cudaErrorHostMemoryAlreadyRegistered)
+            cudaGetLastError();
+    }
+    if (rc != cudaSuccess)
+        return err_internal(e, "cudaHostRegister(%zu bytes): %s", n_bytes, cudaGetErrorString(rc));
+    void *dp = NULL;
+    rc = cudaHostGetDevicePointer(&dp, p, 0);
+    if (rc != cudaSuccess || dp != p) {
+        cuda_host_unregister(*handle);
+        *handle = NULL;
+        return err_internal(e, "registered host memory has another address on the device (%s)",
+                            rc == cudaSuccess ? "no unified addressing" : cudaGetErrorString(rc));
+    }
+    return 0;
+}
+
+extern "C" void cuda_host_unregister(void *handle) {
+    if (handle) CHECK_CUDA(cudaHostUnregister(handle));
+}
+
 extern "C" int cuda_malloc(void **p, size_t n_bytes, struct err *e) {
     *p = NULL;
     cudaError_t rc = cudaMalloc(p, n_bytes ? n_bytes : 1);
@@ -216,21 +260,25 @@ extern "C" void cuda_free(void *p) {
     if (p) CHECK_CUDA(cudaFree(p));
 }
 
-static void copy(const struct backend *b, void *dst, const void *src, size_t n, cudaMemcpyKind k) {
+static void copy(const struct backend *b, void *dst, const void *src, size_t n) {
     if (n == 0) return;
     cudaStream_t s = b ? cuda_ctx_of(b->ctx)->stream : 0;
-    CHECK_CUDA(cudaMemcpyAsync(dst, src, n, k, s));
+    CHECK_CUDA(cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, s)); // direction from the pointers
     CHECK_CUDA(cudaStreamSynchronize(s));
 }
 
 extern "C" void cuda_copy_to_device(const struct backend *b, void *dst, const void *src,
                                     size_t n_bytes) {
-    copy(b, dst, src, n_bytes, cudaMemcpyHostToDevice);
+    copy(b, dst, src, n_bytes);
 }
 
 extern "C" void cuda_copy_to_host(const struct backend *b, void *dst, const void *src,
                                   size_t n_bytes) {
-    copy(b, dst, src, n_bytes, cudaMemcpyDeviceToHost);
+    copy(b, dst, src, n_bytes);
+}
+
+extern "C" void cuda_copy(const struct backend *b, void *dst, const void *src, size_t n_bytes) {
+    copy(b, dst, src, n_bytes);
 }
 
 extern "C" void cuda_fill_bytes(const struct backend *b, void *dst, int byte, size_t n_bytes) {

@@ -11,6 +11,7 @@
 // host for the launch geometry. A CUDA failure aborts with file:line (CHECK_CUDA, style.md).
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -30,15 +31,29 @@ void backend_cuda_destroy(struct backend **b);
 
 // Waits for every kernel queued on the backend's stream.
 void backend_cuda_sync(const struct backend *b);
+// Synchronous mode: every op returns after its kernels have finished, so host code may read
+// and write the buffers between ops (model/forward.c on host-registered memory; debugging).
+void backend_cuda_set_sync(struct backend *b, bool is_sync);
 
 // Device memory (cudaMalloc; 256-byte aligned). cuda_malloc returns ERR_USER naming the size
 // when the device is out of memory; cuda_free(NULL) does nothing.
 int cuda_malloc(void **p, size_t n_bytes, struct err *e);
 void cuda_free(void *p);
-// Synchronous copies and fill (on the default stream, after the backend's work when b is set).
+// Synchronous copies and fill, ordered after the backend's work when b is set (else on the
+// default stream). The direction follows from the pointers (unified addressing); cuda_copy
+// takes any two, device to device included.
 void cuda_copy_to_device(const struct backend *b, void *dst, const void *src, size_t n_bytes);
 void cuda_copy_to_host(const struct backend *b, void *dst, const void *src, size_t n_bytes);
+void cuda_copy(const struct backend *b, void *dst, const void *src, size_t n_bytes);
 void cuda_fill_bytes(const struct backend *b, void *dst, int byte, size_t n_bytes);
+
+// Page-locks host memory and maps it for the device at the same address, so kernels read and
+// write it in place (over PCIe: a correctness harness for host-allocated model buffers, not a
+// fast path). *handle is what to pass to cuda_host_unregister (NULL when neighbouring
+// registrations already covered every page). ERR_INTERNAL when the device cannot use the host
+// address.
+int cuda_host_register(void *p, size_t n_bytes, void **handle, struct err *e);
+void cuda_host_unregister(void *handle);
 
 #ifdef __cplusplus
 }

@@ -26,8 +26,13 @@ extern "C" void check_fail(const char *file, int line, const char *fmt, ...)
             check_fail(__FILE__, __LINE__, "%s: cublas status %d", #call, (int)rc_);               \
     } while (0)
 
-// After every launch: a bad configuration shows here, a fault at the next synchronisation.
-#define CHECK_LAUNCH() CHECK_CUDA(cudaGetLastError())
+// After every launch on context c: a bad configuration shows here, a fault at the next
+// synchronisation (at once in synchronous mode, backend_cuda_set_sync).
+#define CHECK_LAUNCH(c)                                                                            \
+    do {                                                                                           \
+        CHECK_CUDA(cudaGetLastError());                                                            \
+        if ((c)->is_sync) CHECK_CUDA(cudaStreamSynchronize((c)->stream));                          \
+    } while (0)
 
 // Largest head dimension of the attention kernels (lane-strided accumulators of D / 32).
 enum { CUDA_ATTN_MAX_D = 256 };
@@ -40,6 +45,7 @@ struct cuda_ctx {
     size_t scratch_bytes;
     int32_t *host_offsets; // pinned copy of cu_seqlens / cu_new for launch geometry
     size_t host_offsets_n;
+    bool is_sync; // every op waits for its kernels (backend_cuda_set_sync)
 };
 
 static inline struct cuda_ctx *cuda_ctx_of(void *ctx) {

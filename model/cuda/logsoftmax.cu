@@ -40,7 +40,7 @@ void cuda_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse
     if (n == 0) return;
     logsoftmax_stats_kernel<<<n, LSM_THREADS, 0, cuda_ctx_of(ctx)->stream>>>(logprob, entropy, lse,
                                                                              logits, targets, V);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 __global__ void logsoftmax_backward_kernel(float *logits, const int32_t *targets,
@@ -65,5 +65,5 @@ void cuda_logsoftmax_backward(void *ctx, float *logits, const int32_t *targets,
     if (n == 0) return;
     logsoftmax_backward_kernel<<<n, LSM_THREADS, 0, cuda_ctx_of(ctx)->stream>>>(
         logits, targets, g_logprob, g_entropy, lse, entropy, V);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }

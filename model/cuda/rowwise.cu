@@ -19,7 +19,7 @@ void cuda_embedding_forward(void *ctx, float *out, const float *table, const int
                             int C) {
     if (N == 0) return;
     embedding_forward_kernel<<<N, 256, 0, cuda_ctx_of(ctx)->stream>>>(out, table, tokens, C);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 // Deterministic without atomics or a sort: thread (column i, bucket k) walks the tokens in
@@ -43,7 +43,7 @@ void cuda_embedding_backward(void *ctx, float *dtable, const float *dout, const 
     if (N == 0) return;
     embedding_backward_kernel<<<dim3(cuda_blocks(C, COL_THREADS), EMB_BUCKETS), COL_THREADS, 0,
                                 cuda_ctx_of(ctx)->stream>>>(dtable, dout, tokens, N, C);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 // One block per row.
@@ -64,7 +64,7 @@ void cuda_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *x, co
                           int C, float eps) {
     if (N == 0) return;
     rmsnorm_forward_kernel<<<N, 256, 0, cuda_ctx_of(ctx)->stream>>>(out, rstd, x, w, C, eps);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 __global__ void rmsnorm_backward_dx_kernel(float *dx, const float *dout, const float *x,
@@ -112,10 +112,10 @@ static void colsum_accumulate(struct cuda_ctx *c, float *dst, const float *a, co
     float *part = (float *)cuda_scratch(c, (size_t)n_chunks * M * sizeof(float));
     colsum_partial_kernel<<<dim3(cuda_blocks(M, COL_THREADS), n_chunks), COL_THREADS, 0,
                             c->stream>>>(part, a, b, s, N, M, ld);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     colsum_final_kernel<<<cuda_blocks(M, COL_THREADS), COL_THREADS, 0, c->stream>>>(dst, part,
                                                                                     n_chunks, M);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
 }
 
 void cuda_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, const float *x,
@@ -123,7 +123,7 @@ void cuda_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout, c
     if (N == 0) return;
     struct cuda_ctx *c = cuda_ctx_of(ctx);
     rmsnorm_backward_dx_kernel<<<N, 256, 0, c->stream>>>(dx, dout, x, w, rstd, C);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(c);
     colsum_accumulate(c, dw, dout, x, rstd, N, C, C);
 }
 
@@ -140,7 +140,7 @@ void cuda_bias_forward(void *ctx, float *out, const float *bias, int N, int M, i
     if (N == 0 || M == 0) return;
     unsigned nb = cuda_grid((size_t)N * M);
     bias_forward_kernel<<<nb, 256, 0, cuda_ctx_of(ctx)->stream>>>(out, bias, N, M, ld);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 void cuda_bias_backward(void *ctx, float *dbias, const float *dout, int N, int M, int ld) {
@@ -176,7 +176,7 @@ static void rope(void *ctx, float *x, const int32_t *pos, int N, int n_heads, in
     if (n == 0) return;
     unsigned nb = cuda_grid(n);
     rope_kernel<<<nb, 256, 0, cuda_ctx_of(ctx)->stream>>>(x, pos, N, n_heads, D, ld, theta, sign);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 void cuda_rope_forward(void *ctx, float *x, const int32_t *pos, int N, int n_heads, int D, int ld,
@@ -213,7 +213,7 @@ static void swiglu(void *ctx, float *out, float *dgu, const float *dout, const f
     if (n == 0) return;
     unsigned nb = cuda_grid(n);
     swiglu_kernel<<<nb, 256, 0, cuda_ctx_of(ctx)->stream>>>(out, dgu, dout, gu, N, F);
-    CHECK_LAUNCH();
+    CHECK_LAUNCH(cuda_ctx_of(ctx));
 }
 
 void cuda_swiglu_forward(void *ctx, float *out, const float *gu, int N, int F) {

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
-progs=(tests/cuda/test_cuda_kernels bench/bench_cuda)
+progs=(tests/cuda/test_cuda_kernels tests/cuda/test_cuda_model bench/bench_cuda)
 ninja -C "$build" "${progs[@]}" >/dev/null
 rm -rf .gpu-bundle
 mkdir -p .gpu-bundle/lib
@@ -18,21 +18,27 @@ for p in "${progs[@]}"; do
 done
 cat > .gpu-bundle/run.sh <<'RUN'
 #!/usr/bin/env bash
-# On the device machine, from the repository root: every CUDA test, then the kernel test
-# under compute-sanitizer's memcheck, racecheck and synccheck. Logs go to $OUT when set.
+# On the device machine, from the repository root: every CUDA test, then each under
+# compute-sanitizer's memcheck, racecheck, synccheck and initcheck. Logs go to $OUT when set.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
 out=${OUT:-/tmp}
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || true
 rc=0
-"$here/test_cuda_kernels" 2>&1 | tee "$out/test_cuda_kernels.log" || rc=1
+for t in test_cuda_kernels test_cuda_model; do
+  "$here/$t" 2>&1 | tee "$out/$t.log" || rc=1
+done
 if command -v compute-sanitizer >/dev/null; then
-  for tool in memcheck racecheck synccheck; do
-    compute-sanitizer --tool "$tool" --error-exitcode 9 "$here/test_cuda_kernels" \
-      >"$out/sanitizer_$tool.log" 2>&1 && echo "compute-sanitizer $tool: clean" ||
-      { echo "compute-sanitizer $tool: FAILED (see sanitizer_$tool.log)"; tail -20 "$out/sanitizer_$tool.log"; rc=1; }
+  for tool in memcheck racecheck synccheck initcheck; do
+    for t in test_cuda_kernels test_cuda_model; do
+      compute-sanitizer --tool "$tool" --error-exitcode 9 "$here/$t" >"$out/san.tmp" 2>&1 &&
+        echo "compute-sanitizer $tool $t: clean" ||
+        { echo "compute-sanitizer $tool $t: FAILED (san_$tool.log)"; tail -20 "$out/san.tmp"; rc=1; }
+      cat "$out/san.tmp" >>"$out/san_$tool.log" # one file per tool: $OUT returns 8 files at most
+    done
   done
+  rm -f "$out/san.tmp"
 fi
 exit $rc
 RUN

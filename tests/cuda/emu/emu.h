@@ -210,8 +210,27 @@ enum {
     cudaErrorInsufficientDriver = 35
 };
 typedef void *cudaStream_t;
-enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
+enum cudaMemcpyKind {
+    cudaMemcpyHostToDevice,
+    cudaMemcpyDeviceToHost,
+    cudaMemcpyDeviceToDevice,
+    cudaMemcpyDefault
+};
 enum { cudaStreamNonBlocking = 1, cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+enum {
+    cudaErrorHostMemoryAlreadyRegistered = 712,
+    cudaHostRegisterPortable = 1,
+    cudaHostRegisterMapped = 2
+};
+inline cudaError_t cudaHostRegister(void *, size_t, unsigned) {
+    return cudaSuccess;
+}
+inline cudaError_t cudaHostUnregister(void *) {
+    return cudaSuccess;
+}
+inline cudaError_t cudaHostGetDevicePointer(void **d, void *h, unsigned) {
+    return *d = h, cudaSuccess;
+}
 inline const char *cudaGetErrorString(cudaError_t) {
     return "emulated error";
 }
