@@ -1,6 +1,7 @@
 // The whole model on the CUDA backend against the CPU backend: forward log-probabilities and
-// entropies and the backward's parameter gradients of a tiny Qwen2 over packed sequences, from
-// the same parameters. model/forward.c runs unchanged: its host-allocated buffers (parameters,
+// entropies and the backward's parameter gradients of a tiny Qwen2 over packed sequences, and
+// KV-cache inference (a packed prefill of two prompts, then decode steps), from the same
+// parameters. model/forward.c runs unchanged: its host-allocated buffers (parameters,
 // gradients, activations, the caller's arrays) are registered for the device and the backend
 // runs synchronously (docs/cuda.md), until the model allocates on the device. Exits 77 (skip)
 // without a CUDA device.
@@ -17,6 +18,7 @@
 #include "core/rng.h"
 #include "model/cpu/cpu.h"
 #include "model/cuda/cuda.h"
+#include "model/kv_cache.h"
 #include "model/model_internal.h"
 
 // Two fp32 implementations of the same network (other summation orders in every reduction,
@@ -146,6 +148,86 @@ static void test_forward_backward(void **state) {
     backend_cpu_destroy(&cpu);
 }
 
+// One inference setup: model, inference workspace, paged cache (blocks of 4 positions, so the
+// sequences span several scattered blocks), logits (B, V) on a page-aligned buffer.
+static const struct kv_cache_cfg kv_cfg = {
+    .n_blocks = 24, .block_size = 4, .max_seqs = 2, .max_len = 40};
+
+struct infer_side {
+    struct model *m;
+    struct model_acts *a;
+    struct kv_cache *c;
+    float *logits;
+    int ids[2];
+};
+
+static void infer_up(struct infer_side *s, struct backend *be, const float *params) {
+    struct err e = {0};
+    assert_int_equal(model_create(&shape, be, NULL, &s->m, &e), 0);
+    memcpy(s->m->params, params, sizeof(float) * s->m->n_params);
+    struct model_acts_cfg cfg = {.n_tokens_max = 32, .is_inference = true};
+    assert_int_equal(model_acts_create(s->m, &cfg, &s->a, &e), 0);
+    assert_int_equal(kv_cache_create(&shape, &kv_cfg, NULL, &s->c, &e), 0);
+    for (int b = 0; b < 2; b++) assert_int_equal(kv_seq_create(s->c, &s->ids[b], &e), 0);
+    s->logits = aligned_alloc(4096, (sizeof(float) * 2 * shape.V + 4095) / 4096 * 4096);
+}
+
+static void infer_down(struct infer_side *s) {
+    free(s->logits);
+    kv_cache_destroy(&s->c);
+    model_acts_destroy(s->m, &s->a);
+    model_destroy(&s->m);
+}
+
+static void test_prefill_decode(void **state) {
+    (void)state;
+    struct err e = {0};
+    struct backend *cpu;
+    assert_int_equal(backend_cpu_create(0, &cpu, &e), 0);
+    struct model *init;
+    assert_int_equal(model_create(&shape, cpu, NULL, &init, &e), 0);
+    model_init_params(init, 9, 0.3f);
+    struct infer_side c, d;
+    infer_up(&c, cpu, init->params);
+    infer_up(&d, gpu_be, init->params);
+    void *h[5] = {0};
+    size_t n_logits = (sizeof(float) * 2 * shape.V + 4095) / 4096 * 4096;
+    assert_int_equal(cuda_host_register(d.m->params, sizeof(float) * d.m->n_params, &h[0], &e), 0);
+    assert_int_equal(cuda_host_register(d.a->buf, d.a->n_bytes, &h[1], &e), 0);
+    assert_int_equal(cuda_host_register(d.c->pool, kv_cache_bytes(&shape, &kv_cfg), &h[2], &e), 0);
+    assert_int_equal(cuda_host_register(d.c->call_table,
+                                        sizeof(int32_t) * 2 * d.c->max_blocks_per_seq, &h[3], &e),
+                     0);
+    assert_int_equal(cuda_host_register(d.logits, n_logits, &h[4], &e), 0);
+    // prefill: prompts of 7 and 13 tokens in one packed call
+    int32_t prompt[20], cu[3] = {0, 7, 20};
+    for (int t = 0; t < 20; t++) prompt[t] = (int32_t)((t * 37 + 11) % shape.V);
+    assert_int_equal(model_infer(c.m, c.a, c.c, c.ids, prompt, cu, 2, c.logits, &e), 0);
+    assert_int_equal(model_infer(d.m, d.a, d.c, d.ids, prompt, cu, 2, d.logits, &e), 0);
+    expect("prefill logits (7 + 13 tokens)", d.logits, c.logits, 2 * (size_t)shape.V, TOL_MODEL);
+    // decode: one token per sequence per call, the argmax of the CPU's logits
+    double worst = 0;
+    for (int step = 0; step < 8; step++) {
+        int32_t next[2], one[3] = {0, 1, 2};
+        for (int b = 0; b < 2; b++) {
+            const float *z = c.logits + (size_t)b * shape.V;
+            int best = 0;
+            for (int k = 1; k < shape.V; k++) best = z[k] > z[best] ? k : best;
+            next[b] = best;
+        }
+        assert_int_equal(model_infer(c.m, c.a, c.c, c.ids, next, one, 2, c.logits, &e), 0);
+        assert_int_equal(model_infer(d.m, d.a, d.c, d.ids, next, one, 2, d.logits, &e), 0);
+        worst = fmax(worst, rel_err(d.logits, c.logits, 2 * (size_t)shape.V));
+    }
+    printf("%-40s rel err %.2e (tol %.0e)\n", "decode logits, worst of 8 steps", worst, TOL_MODEL);
+    if (!(worst <= TOL_MODEL)) fail_msg("decode logits: relative error %.3e", worst);
+    for (int i = 0; i < 5; i++) cuda_host_unregister(h[i]);
+    infer_down(&c);
+    infer_down(&d);
+    model_destroy(&init);
+    backend_cpu_destroy(&cpu);
+}
+
 int main(void) {
     if (cuda_device_count() == 0) {
         printf("no CUDA device: skipping the CUDA model test\n");
@@ -157,7 +239,8 @@ int main(void) {
         return 1;
     }
     backend_cuda_set_sync(gpu_be, true); // model/forward.c touches its buffers between ops
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_forward_backward)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_forward_backward),
+                                       cmocka_unit_test(test_prefill_decode)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     backend_cuda_destroy(&gpu_be);
     return rc;
