@@ -36,6 +36,7 @@ struct fiber {
     ucontext_t uc;
     dim3 tid;
     int lin, st;
+    unsigned n_shfl; // shuffles done: their parity picks the slot buffer
     char *stack;
 };
 struct block_run {
@@ -44,7 +45,7 @@ struct block_run {
     fiber *f;
     fiber *cur;
     ucontext_t sched;
-    unsigned char warp_slot[32 * 32][8]; // per warp (up to 32 warps), per lane
+    unsigned char warp_slot[2][32 * 32][8]; // two buffers, per warp (up to 32), per lane
     float *dyn_smem;
     const std::function<void()> *body;
 };
@@ -123,6 +124,7 @@ inline void launch(dim3 grid, dim3 block, size_t smem, void *stream,
                     f.lin = i;
                     f.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y));
                     f.st = RUNNABLE;
+                    f.n_shfl = 0;
                     getcontext(&f.uc);
                     f.uc.uc_stack.ss_sp = f.stack;
                     f.uc.uc_stack.ss_size = STACK;
@@ -156,13 +158,14 @@ inline void check_warp_alive(const char *what) {
 template <typename T> inline T shfl(T v, int src_of_lane_xor, bool is_xor) {
     block_run &r = run();
     check_warp_alive("shuffle");
-    int lane = r.cur->lin % 32, w = r.cur->lin / 32;
-    memcpy(r.warp_slot[w * 32 + lane], &v, sizeof v);
+    // Lanes are at most one shuffle apart (each waits for the whole warp), so alternating two
+    // buffers keeps a lane's next write from clobbering a slot another lane has yet to read.
+    int lane = r.cur->lin % 32, w = r.cur->lin / 32, buf = r.cur->n_shfl++ & 1;
+    memcpy(r.warp_slot[buf][w * 32 + lane], &v, sizeof v);
     yield(WARP_WAIT);
     int src = is_xor ? lane ^ src_of_lane_xor : src_of_lane_xor;
     T out;
-    memcpy(&out, r.warp_slot[w * 32 + (src & 31)], sizeof out);
-    yield(WARP_WAIT); // nobody overwrites a slot before every lane has read
+    memcpy(&out, r.warp_slot[buf][w * 32 + (src & 31)], sizeof out);
     return out;
 }
 } // namespace emu
