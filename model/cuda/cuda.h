@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "model/backend.h"
@@ -54,6 +55,16 @@ void cuda_fill_bytes(const struct backend *b, void *dst, int byte, size_t n_byte
 // address.
 int cuda_host_register(void *p, size_t n_bytes, void **handle, struct err *e);
 void cuda_host_unregister(void *handle);
+
+// bf16 (the upper half of an fp32, stored as uint16_t), the building blocks of the mixed-precision
+// path; device pointers, asynchronous on the backend's stream. Conversion rounds to nearest,
+// ties to even (NaN stays NaN). cuda_gemm_bf16 is the table's gemm (row-major, C(M,N) =
+// alpha op(A) op(B) + beta C) with bf16 A and B, fp32 accumulation and an fp32 C.
+void cuda_f32_to_bf16(const struct backend *b, uint16_t *dst, const float *src, size_t n);
+void cuda_bf16_to_f32(const struct backend *b, float *dst, const uint16_t *src, size_t n);
+void cuda_gemm_bf16(const struct backend *b, bool trans_a, bool trans_b, int M, int N, int K,
+                    float alpha, const uint16_t *A, int lda, const uint16_t *B, int ldb, float beta,
+                    float *Cm, int ldc);
 
 #ifdef __cplusplus
 }

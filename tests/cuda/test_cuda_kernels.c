@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #define TOL_ATTENTION 1e-4
 // Both sides accumulate exact fp32 squares in double; only the order differs.
 #define TOL_SUMSQ 1e-12
+// bf16 operands (8 significant bits) against fp32 ones: the bf16 band.
+#define TOL_BF16 1e-2
 
 struct fixture {
     struct backend *cpu, *gpu;
@@ -331,6 +334,88 @@ static void test_sumsq_adamw(void **state) {
     cuda_free(d_x), cuda_free(d_p), cuda_free(d_m), cuda_free(d_v);
 }
 
+// The bf16 nearest to x (ties to even), chosen by distance in double: independent of the bit
+// trick the kernel uses. NaN maps to a NaN.
+static uint16_t bf16_ref(float x) {
+    if (isnan(x)) return 0x7fc0;
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    uint32_t lo_bits = u & 0xffff0000u, hi_bits = lo_bits + 0x10000u;
+    if ((u & 0xffffu) == 0) return (uint16_t)(u >> 16);
+    float lo, hi;
+    memcpy(&lo, &lo_bits, 4);
+    memcpy(&hi, &hi_bits, 4);
+    // one step past the largest finite magnitude is 2^128 (the rounding boundary to infinity)
+    double dhi = isinf(hi) ? copysign(ldexp(1.0, 128), x) : hi;
+    double dlo = fabs((double)x - lo), dup = fabs(dhi - x);
+    if (dlo < dup || (dlo == dup && !(lo_bits & 0x10000u))) return (uint16_t)(lo_bits >> 16);
+    return (uint16_t)(hi_bits >> 16);
+}
+
+static float bf16_value(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+static void test_bf16(void **state) {
+    (void)state;
+    enum { NX = 4096 + 8 };
+    float x[NX];
+    fill(x, 4096, 101, 3);
+    uint32_t special[8] = {0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0xff7fffffu,
+                           0x7f800000u, 0x80000000u, 0x00000001u, 0x7fc00001u};
+    memcpy(x + 4096, special, sizeof special); // ties both ways, overflow, inf, -0, denormal, NaN
+    float *d_x = dev_copy(x, sizeof x);
+    uint16_t *d_h = dev_alloc(sizeof(uint16_t) * NX), h[NX];
+    cuda_f32_to_bf16(fx.gpu, d_h, d_x, NX);
+    cuda_copy_to_host(fx.gpu, h, d_h, sizeof h);
+    size_t n_bad = 0;
+    for (int i = 0; i < NX; i++) {
+        uint16_t r = bf16_ref(x[i]);
+        bool ok = isnan(x[i]) ? (h[i] & 0x7f80) == 0x7f80 && (h[i] & 0x7f) : h[i] == r;
+        if (!ok && n_bad++ < 5)
+            printf("bf16(%a) = 0x%04x, expected 0x%04x\n", (double)x[i], h[i], r);
+    }
+    printf("%-28s n=%-9d %zu wrong\n", "f32_to_bf16", NX, n_bad);
+    if (n_bad) fail_msg("f32_to_bf16: %zu values rounded wrongly", n_bad);
+    float *d_back = dev_poison(NX), back[NX];
+    cuda_bf16_to_f32(fx.gpu, d_back, d_h, NX);
+    cuda_copy_to_host(fx.gpu, back, d_back, sizeof back);
+    for (int i = 0; i < NX; i++)
+        if (!isnan(x[i]) && memcmp(&back[i], &(float){bf16_value(h[i])}, 4))
+            fail_msg("bf16_to_f32: element %d", i);
+    // gemm: against the CPU on the same bf16-rounded operands (fp32 accumulation order only),
+    // and against the unrounded fp32 product (the bf16 band)
+    int M = 33, N = 47, K = 64;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+            size_t na = (size_t)ar * ac, nb = (size_t)br * bc, nc = (size_t)M * N;
+            float *A = host_rand(na, 102 + ta, 1), *Bm = host_rand(nb, 104 + tb, 1);
+            float *Ar = malloc(na * 4), *Br = malloc(nb * 4), *Cr = malloc(nc * 4),
+                  *Cf = malloc(nc * 4);
+            for (size_t i = 0; i < na; i++) Ar[i] = bf16_value(bf16_ref(A[i]));
+            for (size_t i = 0; i < nb; i++) Br[i] = bf16_value(bf16_ref(Bm[i]));
+            C()->gemm(NULL, ta, tb, M, N, K, 1, Ar, ac, Br, bc, 0, Cr, N);
+            C()->gemm(NULL, ta, tb, M, N, K, 1, A, ac, Bm, bc, 0, Cf, N);
+            float *dA = dev_copy(A, na * 4), *dB = dev_copy(Bm, nb * 4), *dC = dev_poison(nc);
+            uint16_t *hA = dev_alloc(na * 2), *hB = dev_alloc(nb * 2);
+            cuda_f32_to_bf16(fx.gpu, hA, dA, na);
+            cuda_f32_to_bf16(fx.gpu, hB, dB, nb);
+            cuda_gemm_bf16(fx.gpu, ta, tb, M, N, K, 1, hA, ac, hB, bc, 0, dC, N);
+            char name[40];
+            snprintf(name, sizeof name, "gemm_bf16 ta=%d tb=%d", ta, tb);
+            expect_close(name, dC, Cr, nc, TOL_REDUCE);
+            snprintf(name, sizeof name, "gemm_bf16 vs fp32 ta=%d tb=%d", ta, tb);
+            expect_close(name, dC, Cf, nc, TOL_BF16);
+            free(A), free(Bm), free(Ar), free(Br), free(Cr), free(Cf);
+            cuda_free(dA), cuda_free(dB), cuda_free(dC), cuda_free(hA), cuda_free(hB);
+        }
+    cuda_free(d_x), cuda_free(d_h), cuda_free(d_back);
+}
+
 int main(void) {
     int n_dev = cuda_device_count();
     if (n_dev == 0) {
@@ -348,6 +433,7 @@ int main(void) {
         cmocka_unit_test(test_rope),       cmocka_unit_test(test_swiglu_add),
         cmocka_unit_test(test_attention),  cmocka_unit_test(test_attention_cache),
         cmocka_unit_test(test_logsoftmax), cmocka_unit_test(test_sumsq_adamw),
+        cmocka_unit_test(test_bf16),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     backend_cuda_destroy(&fx.gpu);

@@ -303,3 +303,40 @@ inline cublasStatus_t cublasSgemm(cublasHandle_t, cublasOperation_t ta, cublasOp
                 *beta, C, ldc);
     return 0;
 }
+
+// ---- bf16 ----
+inline unsigned __float_as_uint(float x) {
+    unsigned u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+inline float __uint_as_float(unsigned u) {
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+enum cudaDataType { CUDA_R_32F = 0, CUDA_R_16BF = 14 };
+enum { CUBLAS_COMPUTE_32F = 68, CUBLAS_GEMM_DEFAULT = -1 };
+// A column-major (rows x cols, leading dimension ld) bf16 matrix widened to fp32.
+inline float *emu_widen(const void *a, int rows, int cols, int ld) {
+    size_t n = cols > 0 ? (size_t)(cols - 1) * ld + rows : 0;
+    float *w = (float *)malloc(n * sizeof(float) + 1);
+    for (size_t i = 0; i < n; i++) w[i] = __uint_as_float((unsigned)((const uint16_t *)a)[i] << 16);
+    return w;
+}
+// Only what bf16.cu uses: bf16 A and B, fp32 C, fp32 compute.
+inline cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
+                                   int m, int n, int k, const float *alpha, const void *A,
+                                   cudaDataType at, int lda, const void *B, cudaDataType bt,
+                                   int ldb, const float *beta, void *C, cudaDataType ct, int ldc,
+                                   int compute, int algo) {
+    if (at != CUDA_R_16BF || bt != CUDA_R_16BF || ct != CUDA_R_32F || compute != CUBLAS_COMPUTE_32F)
+        abort();
+    (void)algo;
+    float *a = ta == CUBLAS_OP_N ? emu_widen(A, m, k, lda) : emu_widen(A, k, m, lda);
+    float *b = tb == CUBLAS_OP_N ? emu_widen(B, k, n, ldb) : emu_widen(B, n, k, ldb);
+    cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, (float *)C, ldc);
+    free(a);
+    free(b);
+    return 0;
+}
