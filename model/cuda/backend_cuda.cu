@@ -201,6 +201,10 @@ extern "C" void backend_cuda_sync(const struct backend *b) {
     CHECK_CUDA(cudaStreamSynchronize(cuda_ctx_of(b->ctx)->stream));
 }
 
+extern "C" void *backend_cuda_stream(const struct backend *b) {
+    return (void *)cuda_ctx_of(b->ctx)->stream;
+}
+
 extern "C" void backend_cuda_set_sync(struct backend *b, bool is_sync) {
     backend_cuda_sync(b);
     cuda_ctx_of(b->ctx)->is_sync = is_sync;

@@ -30,6 +30,9 @@ int cuda_device_count(void);
 int backend_cuda_create(int device, struct backend **out, struct err *e);
 void backend_cuda_destroy(struct backend **b);
 
+// The backend's stream (a cudaStream_t), for work that must be ordered with its kernels
+// (NCCL collectives on gradient buffers, comm/comm_nccl.h).
+void *backend_cuda_stream(const struct backend *b);
 // Waits for every kernel queued on the backend's stream.
 void backend_cuda_sync(const struct backend *b);
 // Synchronous mode: every op returns after its kernels have finished, so host code may read
