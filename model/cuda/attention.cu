@@ -41,6 +41,30 @@ __device__ __forceinline__ float dot_shared(const float *a, const float *b, int 
     return s;
 }
 
+// acc[c] += sum over jj < n of (lane jj's w) * rows[jj * pitch + lane + 32 c]: the weighted
+// sum of n rows, each lane owning columns lane, lane + 32, ...
+__device__ __forceinline__ void accumulate_rows(float (&acc)[ATT_MAXC], float w, const float *rows,
+                                                int pitch, int n, int lane, int D) {
+    for (int jj = 0; jj < n; jj++) {
+        float wj = __shfl_sync(0xffffffffu, w, jj);
+#pragma unroll
+        for (int cc = 0; cc < ATT_MAXC; cc++) {
+            int d = lane + 32 * cc;
+            if (d < D) acc[cc] += wj * rows[jj * pitch + d];
+        }
+    }
+}
+
+// dst[d] = acc * scale for the columns this lane owns.
+__device__ __forceinline__ void store_row(float *dst, const float (&acc)[ATT_MAXC], float scale,
+                                          int lane, int D) {
+#pragma unroll
+    for (int cc = 0; cc < ATT_MAXC; cc++) {
+        int d = lane + 32 * cc;
+        if (d < D) dst[d] = acc[cc] * scale;
+    }
+}
+
 __global__ void attention_forward_kernel(float *out, float *lse, const float *qkv,
                                          const int32_t *cu, int H, int Hkv, int D, float scale) {
     extern __shared__ float sm[];
@@ -68,23 +92,11 @@ __global__ void attention_forward_kernel(float *out, float *lse, const float *qk
         int nj = min(ATT_TILE, i - j0 + 1);
 #pragma unroll
         for (int cc = 0; cc < ATT_MAXC; cc++) acc[cc] *= c;
-        for (int jj = 0; jj < nj; jj++) {
-            float pj = __shfl_sync(0xffffffffu, p, jj);
-#pragma unroll
-            for (int cc = 0; cc < ATT_MAXC; cc++) {
-                int d = lane + 32 * cc;
-                if (d < D) acc[cc] += pj * sv[jj * P + d];
-            }
-        }
+        accumulate_rows(acc, p, sv, P, nj, lane, D);
         m = mnew;
     }
     if (!active) return;
-    float *o = out + (size_t)(t0 + i) * H * D + (size_t)h * D;
-#pragma unroll
-    for (int cc = 0; cc < ATT_MAXC; cc++) {
-        int d = lane + 32 * cc;
-        if (d < D) o[d] = acc[cc] / l;
-    }
+    store_row(out + (size_t)(t0 + i) * H * D + (size_t)h * D, acc, 1.0f / l, lane, D);
     if (lane == 0) lse[(size_t)(t0 + i) * H + h] = m + logf(l);
 }
 
@@ -132,22 +144,10 @@ __global__ void attention_backward_dq_kernel(float *dqkv, const float *dout, con
             ds = p * (dot_shared(sdo + w * D, sv + lane * P, D) - di) * scale;
         }
         int nj = min(ATT_TILE, i - j0 + 1);
-        for (int jj = 0; jj < nj; jj++) {
-            float dsj = __shfl_sync(0xffffffffu, ds, jj);
-#pragma unroll
-            for (int cc = 0; cc < ATT_MAXC; cc++) {
-                int d = lane + 32 * cc;
-                if (d < D) acc[cc] += dsj * sk[jj * P + d];
-            }
-        }
+        accumulate_rows(acc, ds, sk, P, nj, lane, D);
     }
     if (!active) return;
-    float *dq = dqkv + (size_t)(t0 + i) * Q + (size_t)h * D;
-#pragma unroll
-    for (int cc = 0; cc < ATT_MAXC; cc++) {
-        int d = lane + 32 * cc;
-        if (d < D) dq[d] = acc[cc];
-    }
+    store_row(dqkv + (size_t)(t0 + i) * Q + (size_t)h * D, acc, 1.0f, lane, D);
 }
 
 __global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, const float *qkv,
@@ -185,28 +185,13 @@ __global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, co
                 ds = p * (dot_shared(sdo + lane * P, sv + w * D, D) - sdelta[lane]) * scale;
             }
             int ni = min(ATT_TILE, T - i0);
-            for (int ii = 0; ii < ni; ii++) {
-                float pi = __shfl_sync(0xffffffffu, p, ii), dsi = __shfl_sync(0xffffffffu, ds, ii);
-#pragma unroll
-                for (int cc = 0; cc < ATT_MAXC; cc++) {
-                    int d = lane + 32 * cc;
-                    if (d < D) {
-                        dv[cc] += pi * sdo[ii * P + d];
-                        dk[cc] += dsi * sq[ii * P + d];
-                    }
-                }
-            }
+            accumulate_rows(dv, p, sdo, P, ni, lane, D);
+            accumulate_rows(dk, ds, sq, P, ni, lane, D);
         }
     if (!active) return;
     float *row = dqkv + (size_t)(t0 + j) * Q;
-#pragma unroll
-    for (int cc = 0; cc < ATT_MAXC; cc++) {
-        int d = lane + 32 * cc;
-        if (d < D) {
-            row[(size_t)(H + hk) * D + d] = dk[cc];
-            row[(size_t)(H + Hkv + hk) * D + d] = dv[cc];
-        }
-    }
+    store_row(row + (size_t)(H + hk) * D, dk, 1.0f, lane, D);
+    store_row(row + (size_t)(H + Hkv + hk) * D, dv, 1.0f, lane, D);
 }
 
 void cuda_attention_init(void) {
@@ -351,12 +336,7 @@ __global__ void attention_cache_kernel(float *out, const float *qkv, struct kv_v
         }
         m = mnew;
     }
-    float *o = out + (size_t)t * H * D + (size_t)h * D;
-#pragma unroll
-    for (int cc = 0; cc < ATT_MAXC; cc++) {
-        int d = lane + 32 * cc;
-        if (d < D) o[d] = acc[cc] / l;
-    }
+    store_row(out + (size_t)t * H * D + (size_t)h * D, acc, 1.0f / l, lane, D);
 }
 
 void cuda_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
