@@ -68,6 +68,17 @@ static void expect(const char *name, const float *got, const float *ref, size_t 
     if (!(r <= tol)) fail_msg("%s: relative error %.3e over %.0e", name, r, tol);
 }
 
+// A CPU backend and a model on it with parameters initialised from seed (the parameters both
+// sides start from).
+static struct model *cpu_model(struct backend **cpu, uint64_t seed) {
+    struct err e = {0};
+    struct model *m;
+    assert_int_equal(backend_cpu_create(0, cpu, &e), 0);
+    assert_int_equal(model_create(&shape, *cpu, NULL, &m, &e), 0);
+    model_init_params(m, seed, 0.3f);
+    return m;
+}
+
 static void side_up(struct side *s, struct backend *be, const float *params, int lm_chunk) {
     struct err e = {0};
     memset(s, 0, sizeof *s);
@@ -91,11 +102,7 @@ static void test_forward_backward(void **state) {
     (void)state;
     struct err e = {0};
     struct backend *cpu;
-    assert_int_equal(backend_cpu_create(0, &cpu, &e), 0);
-    // the parameters, from a CPU model
-    struct model *init;
-    assert_int_equal(model_create(&shape, cpu, NULL, &init, &e), 0);
-    model_init_params(init, 5, 0.3f);
+    struct model *init = cpu_model(&cpu, 5);
     // a batch of three sequences (17 and 41 tokens cross the kernels' 8-row blocks and
     // 32-row tiles); the last token of each sequence has no target
     int32_t cu[B + 1] = {0, 5, 22, N}, tokens[N], targets[N];
@@ -183,10 +190,7 @@ static void test_prefill_decode(void **state) {
     (void)state;
     struct err e = {0};
     struct backend *cpu;
-    assert_int_equal(backend_cpu_create(0, &cpu, &e), 0);
-    struct model *init;
-    assert_int_equal(model_create(&shape, cpu, NULL, &init, &e), 0);
-    model_init_params(init, 9, 0.3f);
+    struct model *init = cpu_model(&cpu, 9);
     struct infer_side c, d;
     infer_up(&c, cpu, init->params);
     infer_up(&d, gpu_be, init->params);
