@@ -16,7 +16,15 @@
 
 #include "model/cuda/cuda_internal.cuh"
 
-enum { ATT_WARPS = 8, ATT_TILE = 32, ATT_MAXC = CUDA_ATTN_MAX_D / 32 };
+// ATT_GRID_X blocks per (head, sequence) loop over its row blocks; ATT_FLAT_BLOCKS blocks loop
+// over (token, head) pairs: fixed grids, so no launch needs a length from the device.
+enum {
+    ATT_WARPS = 8,
+    ATT_TILE = 32,
+    ATT_MAXC = CUDA_ATTN_MAX_D / 32,
+    ATT_GRID_X = 32,
+    ATT_FLAT_BLOCKS = 1024
+};
 
 static size_t fwd_smem(int D) {
     return (2 * ATT_TILE * (D + 1) + ATT_WARPS * D) * sizeof(float);
@@ -65,14 +73,13 @@ __device__ __forceinline__ void store_row(float *dst, const float (&acc)[ATT_MAX
     }
 }
 
-__global__ void attention_forward_kernel(float *out, float *lse, const float *qkv,
-                                         const int32_t *cu, int H, int Hkv, int D, float scale) {
-    extern __shared__ float sm[];
+// Query rows i0 .. i0 + ATT_WARPS - 1 of sequence blockIdx.z, head blockIdx.y.
+__device__ void attention_forward_rows(float *out, float *lse, const float *qkv, const int32_t *cu,
+                                       int H, int Hkv, int D, float scale, float *sm, int i0) {
     int P = D + 1, Q = (H + 2 * Hkv) * D;
     float *sk = sm, *sv = sk + ATT_TILE * P, *sq = sv + ATT_TILE * P;
     int b = blockIdx.z, h = blockIdx.y, hk = h / (H / Hkv);
-    int t0 = cu[b], T = cu[b + 1] - t0, i0 = blockIdx.x * ATT_WARPS;
-    if (i0 >= T) return; // the whole block
+    int t0 = cu[b], T = cu[b + 1] - t0;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, i = i0 + w;
     bool active = i < T;
     load_rows(sq, D, qkv, Q, (size_t)h * D, t0, T, i0, ATT_WARPS, D);
@@ -100,28 +107,42 @@ __global__ void attention_forward_kernel(float *out, float *lse, const float *qk
     if (lane == 0) lse[(size_t)(t0 + i) * H + h] = m + logf(l);
 }
 
-// delta(N,H) = dout . out per (token, head), a warp each.
-__global__ void attention_delta_kernel(float *delta, const float *dout, const float *out, int NH,
-                                       int D) {
-    int k = blockIdx.x * ATT_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-    if (k >= NH) return;
-    const float *a = dout + (size_t)k * D, *o = out + (size_t)k * D;
-    float s = 0;
-    for (int d = lane; d < D; d += 32) s += a[d] * o[d];
-    s = warp_sum(s);
-    if (lane == 0) delta[k] = s;
+// Grid (ATT_GRID_X, H, B): block x takes the query blocks x, x + ATT_GRID_X, ... of its
+// sequence, so the launch needs no sequence length from the host.
+__global__ void attention_forward_kernel(float *out, float *lse, const float *qkv,
+                                         const int32_t *cu, int H, int Hkv, int D, float scale) {
+    extern __shared__ float sm[];
+    int T = cu[blockIdx.z + 1] - cu[blockIdx.z];
+    for (int i0 = blockIdx.x * ATT_WARPS; i0 < T; i0 += gridDim.x * ATT_WARPS) {
+        __syncthreads(); // the previous query block is done with shared memory
+        attention_forward_rows(out, lse, qkv, cu, H, Hkv, D, scale, sm, i0);
+    }
 }
 
-__global__ void attention_backward_dq_kernel(float *dqkv, const float *dout, const float *qkv,
-                                             const float *lse, const float *delta,
-                                             const int32_t *cu, int H, int Hkv, int D,
-                                             float scale) {
-    extern __shared__ float sm[];
+// delta(N,H) = dout . out per (token, head), a warp each, stored in the first element of that
+// head's dq slot of dqkv: the dk/dv kernel reads it there, then the dq kernel reads it before
+// it overwrites the slot (no scratch, no sequence length from the host: N = cu[B]).
+__global__ void attention_delta_kernel(float *dqkv, const float *dout, const float *out,
+                                       const int32_t *cu, int B, int H, int Q, int D) {
+    int lane = threadIdx.x & 31;
+    size_t NH = (size_t)cu[B] * H;
+    for (size_t k = (size_t)blockIdx.x * ATT_WARPS + (threadIdx.x >> 5); k < NH;
+         k += (size_t)gridDim.x * ATT_WARPS) {
+        const float *a = dout + k * D, *o = out + k * D;
+        float s = 0;
+        for (int d = lane; d < D; d += 32) s += a[d] * o[d];
+        s = warp_sum(s);
+        if (lane == 0) dqkv[k / H * Q + k % H * D] = s;
+    }
+}
+
+__device__ void attention_dq_rows(float *dqkv, const float *dout, const float *qkv,
+                                  const float *lse, const int32_t *cu, int H, int Hkv, int D,
+                                  float scale, float *sm, int i0) {
     int P = D + 1, Q = (H + 2 * Hkv) * D;
     float *sk = sm, *sv = sk + ATT_TILE * P, *sq = sv + ATT_TILE * P, *sdo = sq + ATT_WARPS * D;
     int b = blockIdx.z, h = blockIdx.y, hk = h / (H / Hkv);
-    int t0 = cu[b], T = cu[b + 1] - t0, i0 = blockIdx.x * ATT_WARPS;
-    if (i0 >= T) return;
+    int t0 = cu[b], T = cu[b + 1] - t0;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, i = i0 + w;
     bool active = i < T;
     load_rows(sq, D, qkv, Q, (size_t)h * D, t0, T, i0, ATT_WARPS, D);
@@ -129,7 +150,7 @@ __global__ void attention_backward_dq_kernel(float *dqkv, const float *dout, con
     float li = 0, di = 0, acc[ATT_MAXC] = {0};
     if (active) {
         li = lse[(size_t)(t0 + i) * H + h];
-        di = delta[(size_t)(t0 + i) * H + h];
+        di = dqkv[(size_t)(t0 + i) * Q + (size_t)h * D]; // attention_delta_kernel
     }
     int last = min(T, i0 + ATT_WARPS) - 1;
     for (int j0 = 0; j0 <= last; j0 += ATT_TILE) {
@@ -150,17 +171,26 @@ __global__ void attention_backward_dq_kernel(float *dqkv, const float *dout, con
     store_row(dqkv + (size_t)(t0 + i) * Q + (size_t)h * D, acc, 1.0f, lane, D);
 }
 
-__global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, const float *qkv,
-                                              const float *lse, const float *delta,
-                                              const int32_t *cu, int H, int Hkv, int D,
-                                              float scale) {
+__global__ void attention_backward_dq_kernel(float *dqkv, const float *dout, const float *qkv,
+                                             const float *lse, const int32_t *cu, int H, int Hkv,
+                                             int D, float scale) {
     extern __shared__ float sm[];
+    int T = cu[blockIdx.z + 1] - cu[blockIdx.z];
+    for (int i0 = blockIdx.x * ATT_WARPS; i0 < T; i0 += gridDim.x * ATT_WARPS) {
+        __syncthreads();
+        attention_dq_rows(dqkv, dout, qkv, lse, cu, H, Hkv, D, scale, sm, i0);
+    }
+}
+
+// Key rows jb .. jb + ATT_WARPS - 1 of sequence blockIdx.z, KV head blockIdx.y.
+__device__ void attention_dkv_rows(float *dqkv, const float *dout, const float *qkv,
+                                   const float *lse, const int32_t *cu, int H, int Hkv, int D,
+                                   float scale, float *sm, int jb) {
     int P = D + 1, Q = (H + 2 * Hkv) * D, rep = H / Hkv;
     float *sq = sm, *sdo = sq + ATT_TILE * P, *sk = sdo + ATT_TILE * P, *sv = sk + ATT_WARPS * D;
     float *slse = sv + ATT_WARPS * D, *sdelta = slse + ATT_TILE;
     int b = blockIdx.z, hk = blockIdx.y;
-    int t0 = cu[b], T = cu[b + 1] - t0, jb = blockIdx.x * ATT_WARPS;
-    if (jb >= T) return;
+    int t0 = cu[b], T = cu[b + 1] - t0;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = jb + w;
     bool active = j < T;
     load_rows(sk, D, qkv, Q, (size_t)(H + hk) * D, t0, T, jb, ATT_WARPS, D);
@@ -174,7 +204,7 @@ __global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, co
             if (threadIdx.x < ATT_TILE) {
                 int i = i0 + threadIdx.x;
                 slse[threadIdx.x] = i < T ? lse[(size_t)(t0 + i) * H + h] : 0.0f;
-                sdelta[threadIdx.x] = i < T ? delta[(size_t)(t0 + i) * H + h] : 0.0f;
+                sdelta[threadIdx.x] = i < T ? dqkv[(size_t)(t0 + i) * Q + (size_t)h * D] : 0.0f;
             }
             __syncthreads();
             if (!active || i0 + ATT_TILE - 1 < j) continue;
@@ -194,6 +224,17 @@ __global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, co
     store_row(row + (size_t)(H + Hkv + hk) * D, dv, 1.0f, lane, D);
 }
 
+__global__ void attention_backward_dkv_kernel(float *dqkv, const float *dout, const float *qkv,
+                                              const float *lse, const int32_t *cu, int H, int Hkv,
+                                              int D, float scale) {
+    extern __shared__ float sm[];
+    int T = cu[blockIdx.z + 1] - cu[blockIdx.z];
+    for (int jb = blockIdx.x * ATT_WARPS; jb < T; jb += gridDim.x * ATT_WARPS) {
+        __syncthreads();
+        attention_dkv_rows(dqkv, dout, qkv, lse, cu, H, Hkv, D, scale, sm, jb);
+    }
+}
+
 void cuda_attention_init(void) {
     int max_d = CUDA_ATTN_MAX_D;
     CHECK_CUDA(cudaFuncSetAttribute(attention_forward_kernel,
@@ -207,54 +248,41 @@ void cuda_attention_init(void) {
                                     (int)bwd_smem(max_d)));
 }
 
-static void check_shape(int H, int Hkv, int D) {
-    if (D < 1 || D > CUDA_ATTN_MAX_D || Hkv < 1 || H % Hkv != 0)
-        check_fail(__FILE__, __LINE__, "cuda attention: unsupported H=%d Hkv=%d D=%d", H, Hkv, D);
-}
-
-// Grid (query or key blocks of the longest sequence, heads, sequences): blocks past the end
-// of a shorter sequence return at once.
-static dim3 seq_grid(struct cuda_ctx *c, const int32_t *cu_seqlens, int B, int heads, int *N) {
-    const int32_t *cu = cuda_offsets_to_host(c, cu_seqlens, B);
-    int max_t = 0;
-    for (int b = 0; b < B; b++) max_t = max(max_t, cu[b + 1] - cu[b]);
-    *N = cu[B];
-    return dim3((unsigned)((max_t + ATT_WARPS - 1) / ATT_WARPS), (unsigned)heads, (unsigned)B);
+static void check_shape(int B, int H, int Hkv, int D) {
+    if (D < 1 || D > CUDA_ATTN_MAX_D || Hkv < 1 || H % Hkv != 0 || H > 65535 || B > 65535)
+        check_fail(__FILE__, __LINE__, "cuda attention: unsupported B=%d H=%d Hkv=%d D=%d", B, H,
+                   Hkv, D);
 }
 
 void cuda_attention_forward(void *ctx, float *out, float *lse, const float *qkv,
                             const int32_t *cu_seqlens, int B, int H, int Hkv, int D) {
     if (B == 0) return;
-    check_shape(H, Hkv, D);
+    check_shape(B, H, Hkv, D);
     struct cuda_ctx *c = cuda_ctx_of(ctx);
-    int N;
-    dim3 grid = seq_grid(c, cu_seqlens, B, H, &N);
-    if (N == 0 || grid.x == 0) return;
-    attention_forward_kernel<<<grid, ATT_WARPS * 32, fwd_smem(D), c->stream>>>(
+    attention_forward_kernel<<<dim3(ATT_GRID_X, H, B), ATT_WARPS * 32, fwd_smem(D), c->stream>>>(
         out, lse, qkv, cu_seqlens, H, Hkv, D, 1.0f / sqrtf((float)D));
     CHECK_LAUNCH(c);
 }
 
+// delta into dqkv's dq slots, then dk and dv (reading delta there), then dq (reading delta
+// before overwriting its slot): stream order makes the three launches one pass.
 void cuda_attention_backward(void *ctx, float *dqkv, const float *dout, const float *out,
                              const float *qkv, const float *lse, const int32_t *cu_seqlens, int B,
                              int H, int Hkv, int D) {
     if (B == 0) return;
-    check_shape(H, Hkv, D);
+    check_shape(B, H, Hkv, D);
     struct cuda_ctx *c = cuda_ctx_of(ctx);
-    int N;
-    dim3 grid = seq_grid(c, cu_seqlens, B, H, &N);
-    if (N == 0 || grid.x == 0) return;
-    float *delta = (float *)cuda_scratch(c, (size_t)N * H * sizeof(float));
     float scale = 1.0f / sqrtf((float)D);
-    attention_delta_kernel<<<cuda_blocks((size_t)N * H, ATT_WARPS), ATT_WARPS * 32, 0, c->stream>>>(
-        delta, dout, out, N * H, D);
+    int Q = (H + 2 * Hkv) * D;
+    attention_delta_kernel<<<ATT_FLAT_BLOCKS, ATT_WARPS * 32, 0, c->stream>>>(
+        dqkv, dout, out, cu_seqlens, B, H, Q, D);
     CHECK_LAUNCH(c);
-    attention_backward_dq_kernel<<<grid, ATT_WARPS * 32, bwd_smem(D), c->stream>>>(
-        dqkv, dout, qkv, lse, delta, cu_seqlens, H, Hkv, D, scale);
+    attention_backward_dkv_kernel<<<dim3(ATT_GRID_X, Hkv, B), ATT_WARPS * 32, bwd_smem(D),
+                                    c->stream>>>(dqkv, dout, qkv, lse, cu_seqlens, H, Hkv, D,
+                                                 scale);
     CHECK_LAUNCH(c);
-    grid.y = (unsigned)Hkv;
-    attention_backward_dkv_kernel<<<grid, ATT_WARPS * 32, bwd_smem(D), c->stream>>>(
-        dqkv, dout, qkv, lse, delta, cu_seqlens, H, Hkv, D, scale);
+    attention_backward_dq_kernel<<<dim3(ATT_GRID_X, H, B), ATT_WARPS * 32, bwd_smem(D),
+                                   c->stream>>>(dqkv, dout, qkv, lse, cu_seqlens, H, Hkv, D, scale);
     CHECK_LAUNCH(c);
 }
 
@@ -280,9 +308,9 @@ __device__ __forceinline__ int seq_of(const int32_t *cu, int B, int t) {
 }
 
 __global__ void kv_append_kernel(struct kv_view kv, const float *qkv, int layer,
-                                 const int32_t *cu_new, const int32_t *start, int B, int H, int N) {
+                                 const int32_t *cu_new, const int32_t *start, int B, int H) {
     int Hkv = kv.Hkv, D = kv.D, Q = (H + 2 * Hkv) * D;
-    size_t n = (size_t)N * 2 * Hkv * D;
+    size_t n = (size_t)cu_new[B] * 2 * Hkv * D;
     for (size_t k = blockIdx.x * (size_t)blockDim.x + threadIdx.x; k < n;
          k += (size_t)gridDim.x * blockDim.x) {
         int d = (int)(k % D);
@@ -294,64 +322,61 @@ __global__ void kv_append_kernel(struct kv_view kv, const float *qkv, int layer,
     }
 }
 
+// A warp per (new token, head), the warps of the grid looping over the N H pairs.
 __global__ void attention_cache_kernel(float *out, const float *qkv, struct kv_view kv, int layer,
                                        const int32_t *cu_new, const int32_t *start, int B, int H,
-                                       int N, float scale) {
+                                       float scale) {
     extern __shared__ float sm[];
     int Hkv = kv.Hkv, D = kv.D, Q = (H + 2 * Hkv) * D;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int k = blockIdx.x * ATT_WARPS + w; // (token, head)
     float *sq = sm + w * D;
-    bool active = k < N * H;
-    int t = active ? k / H : 0, h = k % H, hk = h / (H / Hkv);
-    if (active)
+    int NH = cu_new[B] * H;
+    for (int k = blockIdx.x * ATT_WARPS + w; k < NH; k += gridDim.x * ATT_WARPS) {
+        int t = k / H, h = k % H, hk = h / (H / Hkv);
+        __syncwarp(); // the previous pair is done with sq
         for (int d = lane; d < D; d += 32) sq[d] = qkv[(size_t)t * Q + (size_t)h * D + d];
-    __syncwarp();
-    if (!active) return; // warp-uniform; no block barrier below
-    int b = seq_of(cu_new, B, t), pos = start[b] + (t - cu_new[b]);
-    float m = -INFINITY, l = 0, acc[ATT_MAXC] = {0};
-    for (int j0 = 0; j0 <= pos; j0 += ATT_TILE) {
-        int j = j0 + lane;
-        float s = -INFINITY;
-        if (j <= pos) {
-            const float *kr = kv_at(kv, b, layer, 0, hk, j);
-            float dot = 0;
-            for (int d = 0; d < D; d++) dot += sq[d] * kr[d];
-            s = dot * scale;
-        }
-        float mnew = fmaxf(m, warp_max(s));
-        float c = expf(m - mnew), p = expf(s - mnew);
-        l = l * c + warp_sum(p);
-#pragma unroll
-        for (int cc = 0; cc < ATT_MAXC; cc++) acc[cc] *= c;
-        int nj = min(ATT_TILE, pos - j0 + 1);
-        for (int jj = 0; jj < nj; jj++) {
-            float pj = __shfl_sync(0xffffffffu, p, jj);
-            const float *vr = kv_at(kv, b, layer, 1, hk, j0 + jj);
-#pragma unroll
-            for (int cc = 0; cc < ATT_MAXC; cc++) {
-                int d = lane + 32 * cc;
-                if (d < D) acc[cc] += pj * vr[d];
+        __syncwarp();
+        int b = seq_of(cu_new, B, t), pos = start[b] + (t - cu_new[b]);
+        float m = -INFINITY, l = 0, acc[ATT_MAXC] = {0};
+        for (int j0 = 0; j0 <= pos; j0 += ATT_TILE) {
+            int j = j0 + lane;
+            float s = -INFINITY;
+            if (j <= pos) {
+                const float *kr = kv_at(kv, b, layer, 0, hk, j);
+                float dot = 0;
+                for (int d = 0; d < D; d++) dot += sq[d] * kr[d];
+                s = dot * scale;
             }
+            float mnew = fmaxf(m, warp_max(s));
+            float c = expf(m - mnew), p = expf(s - mnew);
+            l = l * c + warp_sum(p);
+#pragma unroll
+            for (int cc = 0; cc < ATT_MAXC; cc++) acc[cc] *= c;
+            int nj = min(ATT_TILE, pos - j0 + 1);
+            for (int jj = 0; jj < nj; jj++) {
+                float pj = __shfl_sync(0xffffffffu, p, jj);
+                const float *vr = kv_at(kv, b, layer, 1, hk, j0 + jj);
+#pragma unroll
+                for (int cc = 0; cc < ATT_MAXC; cc++) {
+                    int d = lane + 32 * cc;
+                    if (d < D) acc[cc] += pj * vr[d];
+                }
+            }
+            m = mnew;
         }
-        m = mnew;
+        store_row(out + (size_t)t * H * D + (size_t)h * D, acc, 1.0f / l, lane, D);
     }
-    store_row(out + (size_t)t * H * D + (size_t)h * D, acc, 1.0f / l, lane, D);
 }
 
 void cuda_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
                           int layer, const int32_t *cu_new, const int32_t *start, int B, int H) {
     if (B == 0) return;
-    check_shape(H, kv->Hkv, kv->D);
+    check_shape(B, H, kv->Hkv, kv->D);
     struct cuda_ctx *c = cuda_ctx_of(ctx);
-    int N = cuda_offsets_to_host(c, cu_new, B)[B];
-    if (N == 0) return;
-    size_t n = (size_t)N * 2 * kv->Hkv * kv->D;
-    unsigned nb = cuda_grid(n);
-    kv_append_kernel<<<nb, 256, 0, c->stream>>>(*kv, qkv, layer, cu_new, start, B, H, N);
+    kv_append_kernel<<<ATT_FLAT_BLOCKS, 256, 0, c->stream>>>(*kv, qkv, layer, cu_new, start, B, H);
     CHECK_LAUNCH(c);
-    attention_cache_kernel<<<cuda_blocks((size_t)N * H, ATT_WARPS), ATT_WARPS * 32,
-                             ATT_WARPS * kv->D * sizeof(float), c->stream>>>(
-        out, qkv, *kv, layer, cu_new, start, B, H, N, 1.0f / sqrtf((float)kv->D));
+    attention_cache_kernel<<<ATT_FLAT_BLOCKS, ATT_WARPS * 32, ATT_WARPS * kv->D * sizeof(float),
+                             c->stream>>>(out, qkv, *kv, layer, cu_new, start, B, H,
+                                          1.0f / sqrtf((float)kv->D));
     CHECK_LAUNCH(c);
 }

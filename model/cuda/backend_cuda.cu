@@ -31,19 +31,6 @@ void *cuda_scratch(struct cuda_ctx *c, size_t n_bytes) {
     return c->scratch;
 }
 
-const int32_t *cuda_offsets_to_host(struct cuda_ctx *c, const int32_t *offsets, int n) {
-    if ((size_t)n + 1 > c->host_offsets_n) {
-        CHECK_CUDA(cudaFreeHost(c->host_offsets));
-        size_t m = (size_t)n + 1 < 1024 ? 1024 : (size_t)n + 1;
-        CHECK_CUDA(cudaMallocHost((void **)&c->host_offsets, m * sizeof(int32_t)));
-        c->host_offsets_n = m;
-    }
-    CHECK_CUDA(cudaMemcpyAsync(c->host_offsets, offsets, ((size_t)n + 1) * sizeof(int32_t),
-                               cudaMemcpyDefault, c->stream));
-    CHECK_CUDA(cudaStreamSynchronize(c->stream));
-    return c->host_offsets;
-}
-
 // Row-major C(M,N) = op(A) op(B) is column-major C^T(N,M) = op(B)^T op(A)^T, and a row-major
 // matrix with row stride ld is the column-major transpose with leading dimension ld: so swap
 // the operands and keep the transposition flags. Default math mode: true fp32 (no TF32).
@@ -190,7 +177,6 @@ extern "C" void backend_cuda_destroy(struct backend **b) {
         CHECK_CUBLAS(cublasDestroy(c->blas));
         CHECK_CUDA(cudaStreamDestroy(c->stream));
         CHECK_CUDA(cudaFree(c->scratch));
-        CHECK_CUDA(cudaFreeHost(c->host_offsets));
         free(c);
     }
     free(*b);

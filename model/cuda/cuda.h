@@ -6,9 +6,9 @@
 //
 // Every pointer a CUDA kernel receives is a device pointer, index arrays included (tokens, pos,
 // targets, cu_seqlens, cu_new, start, kv_view.block_table, kv_view.pool). The struct kv_view
-// itself is read on the host. Kernels run asynchronously on the backend's stream, except
-// sumsq (it returns a value) and the attention kernels, which copy their B + 1 offsets to the
-// host for the launch geometry. A CUDA failure aborts with file:line (CHECK_CUDA, style.md).
+// itself is read on the host. Kernels run asynchronously on the backend's stream (no launch
+// reads a length from the device), except sumsq, which returns a value. A CUDA failure aborts
+// with file:line (CHECK_CUDA, style.md).
 #pragma once
 
 #include <stdbool.h>

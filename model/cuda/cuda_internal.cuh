@@ -43,8 +43,6 @@ struct cuda_ctx {
     cublasHandle_t blas;
     void *scratch; // grown on demand by cuda_scratch (partial sums of the reductions)
     size_t scratch_bytes;
-    int32_t *host_offsets; // pinned copy of cu_seqlens / cu_new for launch geometry
-    size_t host_offsets_n;
     bool is_sync; // every op waits for its kernels (backend_cuda_set_sync)
 };
 
@@ -54,8 +52,6 @@ static inline struct cuda_ctx *cuda_ctx_of(void *ctx) {
 
 // Device scratch of at least n_bytes (valid until the next call; stream-ordered use only).
 void *cuda_scratch(struct cuda_ctx *c, size_t n_bytes);
-// Copies offsets[0..n] (device) to pinned host memory and returns it (synchronises the stream).
-const int32_t *cuda_offsets_to_host(struct cuda_ctx *c, const int32_t *offsets, int n);
 // Sets the dynamic shared-memory limit of the attention kernels (called once at create).
 void cuda_attention_init(void);
 

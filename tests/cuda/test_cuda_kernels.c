@@ -259,6 +259,9 @@ static void test_attention(void **state) {
     check_attention(lens2, 2, 4, 4, 128, 62);
     int lens3[] = {33};
     check_attention(lens3, 1, 6, 1, 256, 63);
+    // longer than the 32 blocks of 8 rows per (head, sequence) of the grid: blocks loop
+    int lens4[] = {264};
+    check_attention(lens4, 1, 1, 1, 32, 64);
 }
 
 static void test_attention_cache(void **state) {

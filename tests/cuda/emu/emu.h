@@ -1,8 +1,8 @@
 // A CPU emulation of the part of the CUDA execution model the kernels of model/cuda use, to run
-// them where there is no GPU: every thread of a block is a fiber (ucontext); __syncthreads waits
-// for all live threads of the block, a warp shuffle or __syncwarp for all live lanes of the warp,
-// and a barrier reached by some threads while others wait at another is reported as a deadlock
-// (a divergent barrier, undefined on a GPU). Blocks run one after another, so `__shared__`
+// them where there is no GPU: every thread of a block is a fiber (see emu_switch); __syncthreads
+// waits for all live threads of the block, a warp shuffle or __syncwarp for all live lanes of the
+// warp, and a barrier reached by some threads while others wait at another is reported as a
+// deadlock (a divergent barrier, undefined on a GPU). Blocks run one after another, so `__shared__`
 // arrays are plain statics. Device memory is host memory; cuBLAS is CBLAS in column-major order.
 // Not a performance model, and not a race detector beyond the barrier discipline.
 #pragma once
@@ -30,10 +30,28 @@ struct dim3 {
     dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
 
+// Fiber switching: on x86-64 a six-register switch (no system call, unlike swapcontext, which
+// saves the signal mask each time); elsewhere ucontext.
+#if defined(__x86_64__) && !defined(EMU_UCONTEXT)
+#define EMU_FAST_SWITCH 1
+// Saves the callee-saved registers on the current stack and its pointer in *from, then resumes
+// the fiber whose stack pointer is to. Weak: every translation unit that includes this defines it.
+extern "C" void emu_switch(void **from, void *to);
+__asm__(".text\n.weak emu_switch\n.type emu_switch,@function\nemu_switch:\n"
+        "pushq %rbp\npushq %rbx\npushq %r12\npushq %r13\npushq %r14\npushq %r15\n"
+        "movq %rsp, (%rdi)\nmovq %rsi, %rsp\n"
+        "popq %r15\npopq %r14\npopq %r13\npopq %r12\npopq %rbx\npopq %rbp\nret\n"
+        ".size emu_switch, .-emu_switch\n");
+#endif
+
 namespace emu {
 enum state { RUNNABLE, BLOCK_WAIT, WARP_WAIT, DONE };
 struct fiber {
+#ifdef EMU_FAST_SWITCH
+    void *sp;
+#else
     ucontext_t uc;
+#endif
     dim3 tid;
     int lin, st;
     unsigned n_shfl; // shuffles done: their parity picks the slot buffer
@@ -44,7 +62,11 @@ struct block_run {
     int n;
     fiber *f;
     fiber *cur;
+#ifdef EMU_FAST_SWITCH
+    void *sched_sp;
+#else
     ucontext_t sched;
+#endif
     unsigned char warp_slot[2][32 * 32][8]; // two buffers, per warp (up to 32), per lane
     float *dyn_smem;
     const std::function<void()> *body;
@@ -56,12 +78,21 @@ inline block_run &run() {
 inline void yield(int st) {
     block_run &r = run();
     r.cur->st = st;
+#ifdef EMU_FAST_SWITCH
+    emu_switch(&r.cur->sp, r.sched_sp);
+#else
     swapcontext(&r.cur->uc, &r.sched);
+#endif
 }
 inline void entry() {
     (*run().body)();
     run().cur->st = DONE;
-    // returning goes to uc_link = the scheduler
+#ifdef EMU_FAST_SWITCH
+    void *dead;
+    emu_switch(&dead, run().sched_sp); // never resumed
+    abort();
+#endif
+    // (ucontext) returning goes to uc_link = the scheduler
 }
 // Releases warps whose live lanes all wait, then the block if all live threads wait; aborts on
 // a deadlock.
@@ -125,17 +156,33 @@ inline void launch(dim3 grid, dim3 block, size_t smem, void *stream,
                     f.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y));
                     f.st = RUNNABLE;
                     f.n_shfl = 0;
+#ifdef EMU_FAST_SWITCH
+                    // top: a zero return address (entry never returns), entry's address for
+                    // emu_switch's ret, six zero registers; rsp at entry is 8 mod 16 as after
+                    // a call
+                    uintptr_t top = ((uintptr_t)f.stack + STACK) & ~(uintptr_t)15;
+                    void **sp = (void **)top;
+                    *--sp = NULL;
+                    *--sp = (void *)entry;
+                    for (int k = 0; k < 6; k++) *--sp = NULL;
+                    f.sp = sp;
+#else
                     getcontext(&f.uc);
                     f.uc.uc_stack.ss_sp = f.stack;
                     f.uc.uc_stack.ss_size = STACK;
                     f.uc.uc_link = &r.sched;
                     makecontext(&f.uc, entry, 0);
+#endif
                 }
                 for (;;) {
                     for (int i = 0; i < r.n; i++)
                         if (r.f[i].st == RUNNABLE) {
                             r.cur = &r.f[i];
+#ifdef EMU_FAST_SWITCH
+                            emu_switch(&r.sched_sp, r.f[i].sp);
+#else
                             swapcontext(&r.sched, &r.f[i].uc);
+#endif
                         }
                     if (!release()) break;
                 }
