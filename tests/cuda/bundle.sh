@@ -18,8 +18,9 @@ for p in "${progs[@]}"; do
 done
 cat > .gpu-bundle/run.sh <<'RUN'
 #!/usr/bin/env bash
-# On the device machine, from the repository root: every CUDA test, then each under
-# compute-sanitizer's memcheck, racecheck, synccheck and initcheck. Logs go to $OUT when set.
+# On the device machine, from the repository root: every CUDA test, then compute-sanitizer's
+# memcheck on both, racecheck, synccheck and initcheck on the kernel test, each under a time
+# limit. Logs go to $OUT when set.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
@@ -29,14 +30,20 @@ rc=0
 for t in test_cuda_kernels test_cuda_model; do
   "$here/$t" 2>&1 | tee "$out/$t.log" || rc=1
 done
+# tool, program, seconds: every check fits one 600 s call of the device tool
+checks=("memcheck test_cuda_kernels 120" "memcheck test_cuda_model 120"
+        "racecheck test_cuda_kernels 150" "synccheck test_cuda_kernels 60"
+        "initcheck test_cuda_kernels 90")
 if command -v compute-sanitizer >/dev/null; then
-  for tool in memcheck racecheck synccheck initcheck; do
-    for t in test_cuda_kernels test_cuda_model; do
-      compute-sanitizer --tool "$tool" --error-exitcode 9 "$here/$t" >"$out/san.tmp" 2>&1 &&
-        echo "compute-sanitizer $tool $t: clean" ||
-        { echo "compute-sanitizer $tool $t: FAILED (san_$tool.log)"; tail -20 "$out/san.tmp"; rc=1; }
-      cat "$out/san.tmp" >>"$out/san_$tool.log" # one file per tool: $OUT returns 8 files at most
-    done
+  for c in "${checks[@]}"; do
+    read -r tool t secs <<<"$c"
+    timeout "$secs" compute-sanitizer --tool "$tool" --error-exitcode 9 "$here/$t" >"$out/san.tmp" 2>&1
+    st=$?
+    if [ $st -eq 0 ]; then echo "compute-sanitizer $tool $t: clean"
+    elif [ $st -eq 124 ]; then echo "compute-sanitizer $tool $t: timed out after ${secs}s"
+    else echo "compute-sanitizer $tool $t: FAILED ($st, san_$tool.log)"; tail -20 "$out/san.tmp"; rc=1
+    fi
+    cat "$out/san.tmp" >>"$out/san_$tool.log" # one file per tool: $OUT returns 8 files at most
   done
   rm -f "$out/san.tmp"
 fi
