@@ -268,7 +268,8 @@ static void test_attention_cache(void **state) {
     (void)state;
     enum { B = 2, H = 4, HKV = 2, D = 64, L = 2, BS = 16, MAXB = 4, N_BLOCKS = 9 };
     int layer = 1, N = 4, Q = (H + 2 * HKV) * D;
-    int32_t cu_new[B + 1] = {0, 1, 4}, start[B] = {5, 33};
+    // sequence 1 appends positions 30..32, across the boundary of its blocks 1 and 2
+    int32_t cu_new[B + 1] = {0, 1, 4}, start[B] = {5, 30};
     // sequences own scattered blocks
     int32_t table[B * MAXB] = {3, 0, 7, 1, 8, 2, 5, 6};
     struct kv_view kv = {.L = L, .Hkv = HKV, .D = D, .block_size = BS, .max_blocks_per_seq = MAXB};
@@ -310,6 +311,16 @@ static void test_logsoftmax(void **state) {
     C()->logsoftmax_backward(NULL, z, tgt, glp, gh, lse, ent, n, V);
     G()->logsoftmax_backward(GC(), d_z, d_tgt, d_glp, d_gh, d_lse, d_ent, n, V);
     expect_close("logsoftmax_backward", d_z, z, nz, TOL_REDUCE);
+    // without targets and without an entropy gradient (NULL pointers on both sides)
+    fill(z, nz, 84, 3);
+    cuda_copy_to_device(fx.gpu, d_z, z, nz * 4);
+    C()->logsoftmax_stats(NULL, lp, ent, lse, z, NULL, n, V);
+    G()->logsoftmax_stats(GC(), d_lp, d_ent, d_lse, d_z, NULL, n, V);
+    expect_close("logsoftmax_stats, no targets", d_ent, ent, n, TOL_REDUCE);
+    expect_close("logsoftmax_stats, no targets lp", d_lp, lp, n, 0); // all 0
+    C()->logsoftmax_backward(NULL, z, tgt, glp, NULL, lse, ent, n, V);
+    G()->logsoftmax_backward(GC(), d_z, d_tgt, d_glp, NULL, d_lse, d_ent, n, V);
+    expect_close("logsoftmax_backward, no g_ent", d_z, z, nz, TOL_REDUCE);
     free(z), free(glp), free(gh);
     cuda_free(d_z), cuda_free(d_glp), cuda_free(d_gh), cuda_free(d_tgt), cuda_free(d_lp);
     cuda_free(d_ent), cuda_free(d_lse);
