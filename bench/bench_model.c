@@ -4,12 +4,14 @@
 //
 // usage: bench_model [--configs tiny,small,medium,medium-qv] [--steps N] [--threads N]
 //                    [--decode] [--no-torch] [--python PY]
+// PY defaults to bench/.venv/bin/python (bench/setup-torch); run from the project root.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench/profile_backend.h"
+#include "bench/torch_python.h"
 #include "core/check.h"
 #include "core/timer.h"
 #include "model/cpu/cpu.h"
@@ -200,7 +202,8 @@ static void bench_decode(const struct cfg *c, const struct backend *cpu, const c
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); // rows appear as they are measured
-    const char *list = "tiny,small", *py = "python3";
+    const char *list = "tiny,small", *py = NULL;
+    bool no_torch = false;
     int steps = 3, threads = 0, decode = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--configs") && i + 1 < argc)
@@ -214,7 +217,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--decode"))
             decode = 1;
         else if (!strcmp(argv[i], "--no-torch"))
-            py = NULL;
+            no_torch = true;
         else {
             fprintf(stderr, "usage: bench_model [--configs tiny,small,medium,medium-qv] "
                             "[--steps N] [--threads N] [--decode] [--no-torch] [--python PY]\n");
@@ -225,8 +228,12 @@ int main(int argc, char **argv) {
     struct backend *cpu = NULL;
     CHECK(backend_cpu_create(threads, &cpu, &e) == 0, "%s", e.msg);
     double peak = sgemm_peak(cpu);
-    printf("threads %d, sgemm peak %.1f GFLOP/s (1024^3), B=4 T=256, %d timed steps\n",
-           cpu->n_threads, peak, steps);
+    py = no_torch ? NULL : torch_python(py);
+    char ver[160] = "no torch";
+    if (py) torch_version(py, ver, sizeof ver);
+    printf("threads %d, sgemm peak %.1f GFLOP/s (1024^3), B=4 T=256, %d timed steps; "
+           "reference %s (%s)\n",
+           cpu->n_threads, peak, steps, ver, py ? py : "none");
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         const char *p = strstr(list, configs[i].name);
         size_t n = strlen(configs[i].name);

@@ -2,8 +2,10 @@
 """Plain-PyTorch Qwen2 of the same shape as bench_model's, for its ratios (run by bench_model).
 
 usage: torch_ref.py train C L H HKV F V B T STEPS THREADS
-       torch_ref.py decode C L H HKV F V NSEQ PROMPT NEW THREADS
-Prints one line: "tokens_per_s <x>".
+       torch_ref.py decode C L H HKV F V NSEQ PROMPT NEW THREADS   (greedy)
+       torch_ref.py sample C L H HKV F V NSEQ PROMPT NEW THREADS   (temperature 1 sampling)
+Prints one line: "tokens_per_s <x>" (decode and sample: the decode steps with their argmax or
+sampling, prefill excluded). Run with the current PyPI torch (bench/setup-torch).
 """
 import math
 import sys
@@ -104,13 +106,17 @@ def main():
         print("tokens_per_s", B * T * steps / (time.time() - t0))
     else:
         nseq, prompt, new = a[6:9]
-        with torch.no_grad():
+        with torch.inference_mode():
             cache = [None] * L
             ids = torch.randint(0, V, (nseq, prompt))
             logits = m(ids, 0, cache)
             t0 = time.time()
             for s in range(new):
-                nxt = logits[:, -1].argmax(-1, keepdim=True)
+                if mode == "sample":
+                    p = torch.softmax(logits[:, -1], -1)
+                    nxt = torch.multinomial(p, 1)
+                else:
+                    nxt = logits[:, -1].argmax(-1, keepdim=True)
                 logits = m(nxt, prompt + s, cache)
             print("tokens_per_s", nseq * new / (time.time() - t0))
 
