@@ -109,7 +109,9 @@ static const struct backend_ops prof_ops = {
 };
 
 void prof_backend_init(struct backend *out, struct prof_ctx *p) {
-    out->ops = &prof_ops;
+    p->ops = prof_ops;
+    p->ops.name = p->inner->ops->name;
+    out->ops = &p->ops;
     out->ctx = p;
     out->n_threads = p->inner->n_threads;
 }
