@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "model/cpu/kernels.h"
+#include "model/cpu/vexp.h"
 
 void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
                           const float *logits, const int32_t *targets, int n, int V) {
@@ -38,9 +39,14 @@ void cpu_logsoftmax_backward(void *ctx, float *logits, const int32_t *targets,
         int tgt = targets ? targets[r] : -1;
         if (tgt < 0) glp = 0;
         float l = lse[r], h = entropy[r];
-        for (int k = 0; k < V; k++) {
-            float lp = z[k] - l, p = expf(lp);
-            z[k] = -glp * p - gh * p * (lp + h);
+        enum { CH = 1024 }; // log p in chunks, p by a vectorised exp, then the gradient
+        float lp[CH], p[CH];
+        for (int k0 = 0; k0 < V; k0 += CH) {
+            int nk = V - k0 < CH ? V - k0 : CH;
+            float *zk = z + k0;
+            for (int k = 0; k < nk; k++) p[k] = lp[k] = zk[k] - l;
+            cpu_vexp(p, nk);
+            for (int k = 0; k < nk; k++) zk[k] = -glp * p[k] - gh * p[k] * (lp[k] + h);
         }
         if (tgt >= 0) z[tgt] += glp;
     }
