@@ -171,6 +171,14 @@ cache_group(float *out, const float *q, const struct kv_view *kv, int b, int lay
     for (int j0 = 0; j0 <= pos; j0 += kv->block_size) {
         int nb = pos + 1 - j0 < kv->block_size ? pos + 1 - j0 : kv->block_size;
         const float *kb = kv_ptr(kv, b, layer, 0, hk, j0), *vb = kv_ptr(kv, b, layer, 1, hk, j0);
+        if (j0 + kv->block_size <= pos) { // the next block's keys and values, 64 bytes a line
+            const char *kn = (const char *)kv_ptr(kv, b, layer, 0, hk, j0 + kv->block_size);
+            const char *vn = (const char *)kv_ptr(kv, b, layer, 1, hk, j0 + kv->block_size);
+            for (size_t o = 0; o < sizeof(float) * kv->block_size * (size_t)D; o += 64) {
+                __builtin_prefetch(kn + o);
+                __builtin_prefetch(vn + o);
+            }
+        }
         for (int c0 = 0; c0 < nb; c0 += GROUP_KEYS) {
             int nj = nb - c0 < GROUP_KEYS ? nb - c0 : GROUP_KEYS;
             const float *k = kb + (size_t)c0 * D, *v = vb + (size_t)c0 * D;
@@ -191,8 +199,22 @@ cache_group(float *out, const float *q, const struct kv_view *kv, int b, int lay
                     l[r] += sc[r][j];
                 }
             }
-            for (int j = 0; j < nj; j++)
-                for (int r = 0; r < rep; r++) axpy(acc[r], sc[r][j], v + (size_t)j * D, D);
+            // acc[r] += sum_j p_j v_j in j order, 16 outputs at a time kept in registers
+            for (int r = 0; r < rep; r++)
+                for (int d0 = 0; d0 < D; d0 += 16) {
+                    int nd = D - d0 < 16 ? D - d0 : 16;
+                    float a[16];
+                    for (int i = 0; i < nd; i++) a[i] = acc[r][d0 + i];
+                    if (nd == 16)
+                        for (int j = 0; j < nj; j++)
+                            for (int i = 0; i < 16; i++)
+                                a[i] += sc[r][j] * v[(size_t)j * D + d0 + i];
+                    else
+                        for (int j = 0; j < nj; j++)
+                            for (int i = 0; i < nd; i++)
+                                a[i] += sc[r][j] * v[(size_t)j * D + d0 + i];
+                    for (int i = 0; i < nd; i++) acc[r][d0 + i] = a[i];
+                }
         }
     }
     for (int r = 0; r < rep; r++)
