@@ -52,18 +52,28 @@ void cpu_add(void *ctx, float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
+__attribute__((target_clones("avx512f", "default"))) static double sumsq_range(const float *x,
+                                                                               size_t n) {
+    double acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += (double)x[i + k] * x[i + k];
+    for (; i < n; i++) acc[0] += (double)x[i] * x[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 double cpu_sumsq(void *ctx, const float *x, size_t n) {
     (void)ctx;
-    // A fixed split into 64 parts summed in order: the same bits for any thread count.
+    // A fixed split into 64 parts, each summed in 8 interleaved partial sums (vectorised),
+    // the parts summed in order: the same bits for any thread count.
     enum { PARTS = 64 };
     double part[PARTS];
     size_t per = (n + PARTS - 1) / PARTS;
 #pragma omp parallel for schedule(static) if (n >= CPU_PAR_MIN)
     for (int p = 0; p < PARTS; p++) {
-        double s = 0;
+        size_t lo = (size_t)p * per < n ? (size_t)p * per : n;
         size_t hi = (size_t)(p + 1) * per < n ? (size_t)(p + 1) * per : n;
-        for (size_t i = (size_t)p * per; i < hi; i++) s += (double)x[i] * x[i];
-        part[p] = s;
+        part[p] = sumsq_range(x + lo, hi - lo);
     }
     double s = 0;
     for (int p = 0; p < PARTS; p++) s += part[p];

@@ -15,11 +15,17 @@ void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
         const float *z = logits + (size_t)r * V;
         float mx = -INFINITY;
         for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
-        double s = 0, sz = 0; // double: V up to 152k terms
-        for (int k = 0; k < V; k++) {
-            double ek = exp((double)(z[k] - mx));
-            s += ek;
-            sz += ek * (z[k] - mx);
+        double s = 0, sz = 0; // sums in double: V up to 152k terms
+        enum { CH = 1024 };   // exp in float, vectorised, chunk by chunk
+        float d[CH], ek[CH];
+        for (int k0 = 0; k0 < V; k0 += CH) {
+            int nk = V - k0 < CH ? V - k0 : CH;
+            for (int k = 0; k < nk; k++) ek[k] = d[k] = z[k0 + k] - mx;
+            cpu_vexp(ek, nk);
+            for (int k = 0; k < nk; k++) {
+                s += ek[k];
+                sz += (double)ek[k] * d[k];
+            }
         }
         float l = mx + (float)log(s);
         lse[r] = l;
