@@ -144,18 +144,9 @@ void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const flo
         }
 }
 
-static inline float *kv_ptr(const struct kv_view *kv, int b, int layer, int which, int hk,
-                            int pos) {
-    int blk = kv->block_table[(size_t)b * kv->max_blocks_per_seq + pos / kv->block_size];
-    size_t base = (((size_t)blk * kv->L + layer) * 2 + which) * kv->Hkv * kv->block_size * kv->D;
-    return kv->pool + base + ((size_t)hk * kv->block_size + pos % kv->block_size) * kv->D;
-}
-
 // The queries h of KV head hk (rep of them) at one position, over cache positions 0 .. pos:
 // each key and value block is read once for the group. Per query this is exactly osm_block's
 // arithmetic over the same blocks (the same bits), only the loops are interleaved.
-enum { GROUP_MAX = 16, GROUP_MAX_D = 256, GROUP_KEYS = 64 };
-
 __attribute__((target_clones("avx512f", "default"))) static void
 cache_group(float *out, const float *q, const struct kv_view *kv, int b, int layer, int hk, int pos,
             int rep, float scale) {
@@ -239,6 +230,7 @@ void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct k
         }
     int N = cu_new[B];
     bool is_grouped = rep <= GROUP_MAX && D <= GROUP_MAX_D;
+    bool is_avx512 = is_grouped && attention_cache_group_avx512_ok(D);
 #pragma omp parallel for schedule(dynamic, 4)
     for (int u = 0; u < N * (is_grouped ? Hkv : H); u++) {
         int t = u / (is_grouped ? Hkv : H), h = u % (is_grouped ? Hkv : H);
@@ -252,9 +244,12 @@ void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct k
         }
         int b = lo, pos = start[b] + (t - cu_new[b]);
         if (is_grouped) { // h is the KV head
-            cache_group(out + (size_t)t * H * D + (size_t)h * rep * D,
-                        qkv + (size_t)t * Q + (size_t)h * rep * D, kv, b, layer, h, pos, rep,
-                        scale);
+            float *o = out + (size_t)t * H * D + (size_t)h * rep * D;
+            const float *q = qkv + (size_t)t * Q + (size_t)h * rep * D;
+            if (is_avx512)
+                attention_cache_group_avx512(o, q, kv, b, layer, h, pos, rep, scale);
+            else
+                cache_group(o, q, kv, b, layer, h, pos, rep, scale);
             continue;
         }
         int hk = h / rep;
