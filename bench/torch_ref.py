@@ -5,7 +5,8 @@ usage: torch_ref.py train C L H HKV F V B T STEPS THREADS
        torch_ref.py decode C L H HKV F V NSEQ PROMPT NEW THREADS   (greedy)
        torch_ref.py sample C L H HKV F V NSEQ PROMPT NEW THREADS   (temperature 1 sampling)
 Prints one line: "tokens_per_s <x>" (train: of the fastest step; decode and sample: the decode steps with their argmax or
-sampling, prefill excluded). Run with the current PyPI torch (bench/setup-torch).
+sampling, prefill excluded; decode and sample also print "cpu_tokens_per_s <y>", by the
+process's processor time). Run with the current PyPI torch (bench/setup-torch).
 """
 import math
 import sys
@@ -112,7 +113,7 @@ def main():
             cache = [None] * L
             ids = torch.randint(0, V, (nseq, prompt))
             logits = m(ids, 0, cache)
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             for s in range(new):
                 if mode == "sample":
                     p = torch.softmax(logits[:, -1], -1)
@@ -121,6 +122,7 @@ def main():
                     nxt = logits[:, -1].argmax(-1, keepdim=True)
                 logits = m(nxt, prompt + s, cache)
             print("tokens_per_s", nseq * new / (time.time() - t0))
+            print("cpu_tokens_per_s", nseq * new / (time.process_time() - c0))
 
 
 if __name__ == "__main__":
