@@ -70,6 +70,14 @@ static void kern_plain(float *acc, const float *Ap, const float *W, int ldw, int
     }
 }
 
+bool cpu_gemm_fixed_is_vectorised(void) {
+#if HAS_AVX512_PATH
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
 size_t cpu_gemm_fixed_scratch(int n_threads, int max_k) {
     // packed A (MC rows) + per thread a zero-padded copy of the last W rows
     return (size_t)MC * max_k + (size_t)n_threads * NW * max_k;
