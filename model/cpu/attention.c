@@ -146,7 +146,8 @@ void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const flo
 
 // The queries h of KV head hk (rep of them) at one position, over cache positions 0 .. pos:
 // each key and value block is read once for the group. Per query this is exactly osm_block's
-// arithmetic over the same blocks (the same bits), only the loops are interleaved.
+// arithmetic over the same blocks (the same bits), only the loops are interleaved. Where the
+// CPU has AVX-512, attention_cache_group_avx512 (attention_cache_avx512.c) runs instead.
 __attribute__((target_clones("avx512f", "default"))) static void
 cache_group(float *out, const float *q, const struct kv_view *kv, int b, int layer, int hk, int pos,
             int rep, float scale) {
