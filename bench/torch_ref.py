@@ -4,9 +4,9 @@
 usage: torch_ref.py train C L H HKV F V B T STEPS THREADS
        torch_ref.py decode C L H HKV F V NSEQ PROMPT NEW THREADS   (greedy)
        torch_ref.py sample C L H HKV F V NSEQ PROMPT NEW THREADS   (temperature 1 sampling)
-Prints one line: "tokens_per_s <x>" (train: of the fastest step; decode and sample: the decode steps with their argmax or
-sampling, prefill excluded; decode and sample also print "cpu_tokens_per_s <y>", by the
-process's processor time). Run with the current PyPI torch (bench/setup-torch).
+Prints "tokens_per_s <x>" (train: of the fastest step; decode and sample: the decode steps
+with their argmax or sampling, prefill excluded), then "cpu_tokens_per_s <y>", the same by
+the process's processor time. Run with the current PyPI torch (bench/setup-torch).
 """
 import math
 import sys
@@ -101,12 +101,14 @@ def main():
             torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
             opt.step()
         step()  # warm-up
-        best = float("inf")
+        best = best_cpu = float("inf")
         for _ in range(steps):  # the fastest step, as bench_model
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             step()
             best = min(best, time.time() - t0)
+            best_cpu = min(best_cpu, time.process_time() - c0)
         print("tokens_per_s", B * T / best)
+        print("cpu_tokens_per_s", B * T / best_cpu)
     else:
         nseq, prompt, new = a[6:9]
         with torch.inference_mode():
