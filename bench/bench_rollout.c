@@ -8,20 +8,24 @@
 // PyTorch installed, bench/torch_ref.py's plain KV-cache decode loop of the same shape and thread
 // count is measured too (run from the project root).
 //
-//   bench_rollout [--queries 16] [--new 256] [--prompt 160] [--threads N]
-//                 [--model tiny|small|medium] [--no-torch] [--python PY]
+//   bench_rollout [--queries 16] [--new 256] [--prompt 160] [--threads N] [--groups 8,32]
+//                 [--model tiny|small|medium] [--engine-only] [--no-torch] [--python PY]
+// PY defaults to bench/.venv/bin/python (bench/setup-torch); run from the project root.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench/profile_backend.h"
+#include "bench/torch_python.h"
 #include "core/timer.h"
 #include "model/cpu/cpu.h"
 #include "rollout/rollout.h"
 
 struct bench_args {
     int queries, n_new, prompt, threads;
-    const char *model, *py;
+    bool is_no_torch, is_engine_only;
+    const char *model, *py, *groups;
 };
 
 // The model benchmark's configurations (bench/bench_model.c), D = C / H.
@@ -36,11 +40,18 @@ static const struct {
 
 struct run_out {
     double tok_s, seconds;
+    double cpu_s;          // processor time of the process over the run (all its threads)
     double gemm_s, attn_s; // inside the model's calls, prefill and decode
     int64_t n_tokens;
     struct rollout_stats st;
     size_t kv_peak_bytes;
 };
+
+static double cpu_now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static int run(struct model *m, struct prof_ctx *prof, const struct rollout_cfg *c,
                const struct rollout_query *qs, int n, int G, struct run_out *o) {
@@ -48,19 +59,26 @@ static int run(struct model *m, struct prof_ctx *prof, const struct rollout_cfg 
     memset(prof->seconds, 0, sizeof prof->seconds);
     struct rollout_engine *g = NULL;
     struct rollout_result r = {0};
-    if (rollout_engine_create(m, NULL, NULL, c, NULL, &g, &e) < 0 ||
+    double c0 = 0;
+    if (rollout_engine_create(m, NULL, NULL, c, NULL, &g, &e) < 0 || (c0 = cpu_now_s()) < 0 ||
         rollout_generate(g, qs, n, G, 0, 1, &r, &e) < 0) {
         fprintf(stderr, "bench_rollout: %s\n", e.msg);
         rollout_engine_destroy(&g);
         return 1;
     }
+    o->cpu_s = cpu_now_s() - c0;
     o->st = *rollout_engine_stats(g);
     o->seconds = o->st.total_s;
     o->n_tokens = r.resp_off[r.n_samples];
     o->tok_s = o->n_tokens / o->seconds;
     const struct rollout_plan *p = rollout_engine_plan(g);
     o->kv_peak_bytes = p->kv_bytes / p->n_blocks * (size_t)o->st.peak_blocks;
-    o->gemm_s = prof->seconds[PROF_GEMM];
+    // Matmuls: the model calls' time less the other kernels' (the batch-invariant GEMM runs
+    // outside the profiled backend); includes the model code between kernels (copies).
+    double other = 0;
+    for (int i = 0; i < PROF_N; i++)
+        if (i != PROF_GEMM) other += prof->seconds[i];
+    o->gemm_s = o->st.prefill_s + o->st.decode_s - other;
     o->attn_s = prof->seconds[PROF_ATT_CACHE];
     rollout_result_free(&r);
     rollout_engine_destroy(&g);
@@ -78,10 +96,13 @@ static void row(const char *name, int G, const struct run_out *o, double ref_tok
 
 int main(int argc, char **argv) {
     struct bench_args a = {
-        .queries = 16, .n_new = 256, .prompt = 160, .model = "small", .py = "python3"};
+        .queries = 16, .n_new = 256, .prompt = 160, .model = "small", .groups = "8,32"};
     for (int i = 1; i < argc; i += 2) {
         if (!strcmp(argv[i], "--no-torch")) {
-            a.py = NULL;
+            a.is_no_torch = true;
+            i--;
+        } else if (!strcmp(argv[i], "--engine-only")) {
+            a.is_engine_only = true;
             i--;
         } else if (i + 1 == argc) {
             fprintf(stderr, "bench_rollout: %s needs a value\n", argv[i]);
@@ -98,6 +119,8 @@ int main(int argc, char **argv) {
             a.threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--model"))
             a.model = argv[i + 1];
+        else if (!strcmp(argv[i], "--groups"))
+            a.groups = argv[i + 1];
         else {
             fprintf(stderr, "bench_rollout: unknown option '%s'\n", argv[i]);
             return 1;
@@ -149,56 +172,75 @@ int main(int argc, char **argv) {
     c.max_batch_seqs = a.queries * 32;
     c.kv_cache_mb =
         (int64_t)((size_t)c.max_batch_seqs * (a.prompt + a.n_new + 16) * per_pos >> 20) + 1;
+    const char *py = a.is_no_torch ? NULL : torch_python(a.py);
+    char ver[160] = "no torch";
+    if (py) torch_version(py, ver, sizeof ver);
     printf("model %s (C %d, L %d, H %d/%d, F %d, V %d), %d threads; %d queries x G samples x %d "
-           "new tokens, prompts of %d\n",
-           a.model, s.C, s.L, s.H, s.Hkv, s.F, s.V, be->n_threads, a.queries, a.n_new, a.prompt);
+           "new tokens, prompts of %d; reference %s (%s)\n",
+           a.model, s.C, s.L, s.H, s.Hkv, s.F, s.V, be->n_threads, a.queries, a.n_new, a.prompt,
+           ver, py ? py : "none");
     printf("%-22s %3s %8s %9s %8s %8s %8s %8s %8s %8s %9s %8s\n", "run", "G", "tokens", "tok/s",
            "seconds", "prefill", "decode", "matmul", "attn", "sample", "kv MiB", "vs b=1");
     int rc = 0;
-    const int Gs[2] = {8, 32};
-    for (int k = 0; k < 2 && !rc; k++) {
-        int G = Gs[k];
+    for (const char *gp = a.groups; *gp && !rc; gp = strchr(gp, ',') ? strchr(gp, ',') + 1 : "") {
+        int G = atoi(gp);
+        if (G < 1 || G > 32) {
+            fprintf(stderr, "bench_rollout: group size '%d' out of range 1..32\n", G);
+            return 1;
+        }
         struct run_out eng, plain, unsh, seq;
-        c.is_batch_invariant = false; // the baselines: plain GEMMs
-        c.is_prefix_unshared = true;
-        c.max_batch_seqs = 1; // the plain loop: one sample at a time, its own prefill
-        rc |= run(m, &prof, &c, qs, 1, G < 4 ? G : 4, &seq);
-        c.max_batch_seqs = a.queries * 32;
-        rc |= run(m, &prof, &c, qs, a.queries, G, &unsh);
+        if (!a.is_engine_only) {
+            c.is_batch_invariant = false; // the baselines: plain GEMMs
+            c.is_prefix_unshared = true;
+            c.max_batch_seqs = 1; // the plain loop: one sample at a time, its own prefill
+            rc |= run(m, &prof, &c, qs, 1, G < 4 ? G : 4, &seq);
+            c.max_batch_seqs = a.queries * 32;
+            rc |= run(m, &prof, &c, qs, a.queries, G, &unsh);
+            c.is_prefix_unshared = false;
+            rc |= run(m, &prof, &c, qs, a.queries, G, &plain);
+        }
         c.is_prefix_unshared = false;
-        rc |= run(m, &prof, &c, qs, a.queries, G, &plain);
         c.is_batch_invariant = true;
         rc |= run(m, &prof, &c, qs, a.queries, G, &eng);
         if (rc) break;
-        row("batch 1, re-prefill", G, &seq, seq.tok_s);
-        row("batched, re-prefill", G, &unsh, seq.tok_s);
-        row("engine, plain GEMM", G, &plain, seq.tok_s);
-        row("engine (invariant)", G, &eng, seq.tok_s);
-        printf("engine / batched re-prefill (both plain GEMM): %.2fx tokens/s, %.2fx KV memory; "
-               "batch-invariant GEMM costs %.2fx\n",
-               plain.tok_s / unsh.tok_s, (double)plain.kv_peak_bytes / unsh.kv_peak_bytes,
-               plain.tok_s / eng.tok_s);
-        if (a.py) { // decode-only tokens/s of a plain PyTorch loop over all sequences at once
-            char cmd[512];
-            snprintf(cmd, sizeof cmd,
-                     "%s bench/torch_ref.py decode %d %d %d %d %d %d %d %d %d %d "
-                     "2>/dev/null",
-                     a.py, s.C, s.L, s.H, s.Hkv, s.F, s.V, a.queries * G, a.prompt, a.n_new,
-                     be->n_threads);
-            double x = 0;
-            FILE *p = popen(cmd, "r");
-            char line[256];
-            while (p && fgets(line, sizeof line, p))
-                if (sscanf(line, "tokens_per_s %lf", &x) == 1) break;
-            if (p) pclose(p);
-            double eng_decode = (double)eng.st.n_decode_tokens / eng.st.decode_s;
-            if (x > 0)
-                printf("PyTorch KV-cache loop (decode only): %.1f tokens/s; engine decode only "
-                       "%.1f tokens/s: %.2fx\n",
-                       x, eng_decode, eng_decode / x);
-            else
-                printf("PyTorch KV-cache loop: not measured (no torch for '%s')\n", a.py);
+        if (!a.is_engine_only) {
+            row("batch 1, re-prefill", G, &seq, seq.tok_s);
+            row("batched, re-prefill", G, &unsh, seq.tok_s);
+            row("engine, plain GEMM", G, &plain, seq.tok_s);
         }
+        row("engine (invariant)", G, &eng, a.is_engine_only ? eng.tok_s : seq.tok_s);
+        if (!a.is_engine_only)
+            printf("engine / batched re-prefill (both plain GEMM): %.2fx tokens/s, %.2fx KV "
+                   "memory; batch-invariant GEMM costs %.2fx\n",
+                   plain.tok_s / unsh.tok_s, (double)plain.kv_peak_bytes / unsh.kv_peak_bytes,
+                   plain.tok_s / eng.tok_s);
+        // Decode tokens/s of the engine (decode steps and all sampling) against a plain PyTorch
+        // KV-cache sampling loop over all sequences at once (decode steps and sampling).
+        double eng_decode = (double)eng.st.n_decode_tokens / (eng.st.decode_s + eng.st.sample_s);
+        if (!py) continue;
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "%s bench/torch_ref.py sample %d %d %d %d %d %d %d %d %d %d 2>/dev/null", py, s.C,
+                 s.L, s.H, s.Hkv, s.F, s.V, a.queries * G, a.prompt, a.n_new, be->n_threads);
+        double x = 0, xc = 0;
+        FILE *p = popen(cmd, "r");
+        char line[256];
+        while (p && fgets(line, sizeof line, p))
+            if (sscanf(line, "tokens_per_s %lf", &x) != 1)
+                sscanf(line, "cpu_tokens_per_s %lf", &xc);
+        if (p) pclose(p);
+        // Processor time too: on shared cores a process waits for a core now and then, and
+        // the two sides do not run at the same moment. The engine's decode share of it is
+        // taken as its share of the wall time.
+        double eng_share = (eng.st.decode_s + eng.st.sample_s) / eng.st.total_s;
+        double eng_decode_cpu = (double)eng.st.n_decode_tokens / (eng.cpu_s * eng_share);
+        if (x > 0)
+            printf("PyTorch (%s) KV-cache sampling loop, decode: %.1f tokens/s; engine decode "
+                   "(with sampling) %.1f tokens/s: %.2fx (by processor time: %.1f and %.1f, "
+                   "%.2fx)\n",
+                   ver, x, eng_decode, eng_decode / x, xc, eng_decode_cpu, eng_decode_cpu / xc);
+        else
+            printf("PyTorch KV-cache loop: not measured (no torch for '%s')\n", py);
     }
     free(ids);
     free(qs);

@@ -1,6 +1,10 @@
 // Timing wrappers around a backend's ops (bench/profile_backend.h).
 #include "bench/profile_backend.h"
 
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "core/timer.h"
 
 #define CTX ((struct prof_ctx *)ctx)
@@ -15,7 +19,31 @@
 static void p_gemm(void *ctx, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
                    int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     CTX->gemm_flops += 2.0 * M * N * K;
-    TIMED(PROF_GEMM, IN->ops->gemm(IN->ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc));
+    double t0 = time_now_s();
+    IN->ops->gemm(IN->ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    double dt = time_now_s() - t0;
+    CTX->seconds[PROF_GEMM] += dt;
+    struct prof_gemm_shape key = {ta, tb, M, N, K, beta != 0, 0, 0};
+    int i = 0;
+    while (i < CTX->n_shapes &&
+           memcmp(&CTX->shapes[i], &key, offsetof(struct prof_gemm_shape, calls)))
+        i++;
+    if (i == CTX->n_shapes && i < PROF_MAX_SHAPES) CTX->shapes[CTX->n_shapes++] = key;
+    if (i < PROF_MAX_SHAPES) CTX->shapes[i].calls++, CTX->shapes[i].seconds += dt;
+}
+
+void prof_print_gemm_shapes(const struct prof_ctx *p) {
+    bool done[PROF_MAX_SHAPES] = {0};
+    for (int n = 0; n < p->n_shapes; n++) {
+        int b = -1;
+        for (int i = 0; i < p->n_shapes; i++)
+            if (!done[i] && (b < 0 || p->shapes[i].seconds > p->shapes[b].seconds)) b = i;
+        done[b] = true;
+        const struct prof_gemm_shape *s = &p->shapes[b];
+        printf("      gemm %c%c M %6d N %6d K %6d%s: %5d calls %7.3f s %6.1f GFLOP/s\n",
+               s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->M, s->N, s->K, s->beta ? " +C" : "   ",
+               s->calls, s->seconds, 2.0 * s->M * s->N * s->K * s->calls / s->seconds / 1e9);
+    }
 }
 static void p_emb_f(void *ctx, float *o, const float *t, const int32_t *k, int N, int C) {
     TIMED(PROF_OTHER, IN->ops->embedding_forward(IN->ctx, o, t, k, N, C));
@@ -109,7 +137,9 @@ static const struct backend_ops prof_ops = {
 };
 
 void prof_backend_init(struct backend *out, struct prof_ctx *p) {
-    out->ops = &prof_ops;
+    p->ops = prof_ops;
+    p->ops.name = p->inner->ops->name;
+    out->ops = &p->ops;
     out->ctx = p;
     out->n_threads = p->inner->n_threads;
 }

@@ -27,7 +27,10 @@ static void *carve(struct carve *c, size_t n_elems, size_t elem_size) {
 #define CF(c, n) ((float *)carve((c), (n), sizeof(float)))
 
 static int lm_chunk_of(const struct model_shape *s, const struct model_acts_cfg *cfg) {
-    int ch = cfg->lm_chunk > 0 ? cfg->lm_chunk : (int)((32u << 20) / sizeof(float) / (size_t)s->V);
+    // automatic: about 128 MiB of logits, so that a micro-batch of about 1,000 tokens over a
+    // 32k vocabulary is one chunk (its logits computed once: backward recomputes all chunks
+    // but the last one)
+    int ch = cfg->lm_chunk > 0 ? cfg->lm_chunk : (int)((128u << 20) / sizeof(float) / (size_t)s->V);
     if (ch < 1) ch = 1;
     if (ch > cfg->n_tokens_max) ch = cfg->n_tokens_max;
     return ch;

@@ -97,7 +97,7 @@ struct model_acts; // activations for one batch of at most n_tokens_max tokens
 struct model_acts_cfg {
     int n_tokens_max;  // N capacity
     bool is_recompute; // keep only block inputs; recompute each block in backward
-    int lm_chunk;      // tokens per LM-head chunk (0: automatic, about 32 MiB of logits)
+    int lm_chunk;      // tokens per LM-head chunk (0: automatic, about 128 MiB of logits)
     bool is_inference; // KV-cache inference only: no gradients, two stream buffers
     float temperature; // logprob/entropy of softmax(logits / temperature); 0 or 1: plain
 };

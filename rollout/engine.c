@@ -80,7 +80,7 @@ static int plan_compute(const struct model_shape *s, const struct rollout_cfg *c
     p->acts_bytes = model_acts_bytes(s, &ac);
     int max_new = c->max_new_tokens < s->max_pos ? c->max_new_tokens : s->max_pos;
     p->buffers_bytes = buffers_bytes(s, c->max_batch_seqs, max_new, n_threads);
-    if (c->is_batch_invariant) p->buffers_bytes += invariant_backend_bytes(s);
+    if (c->is_batch_invariant) p->buffers_bytes += invariant_backend_bytes(s, n_threads);
     p->total_bytes = p->kv_bytes + p->acts_bytes + p->buffers_bytes;
     // Worst case of one sequence: its prompt and all but its last id in the cache.
     if (prompt_tokens < 1) prompt_tokens = 1;
@@ -185,7 +185,8 @@ int rollout_engine_create(struct model *m, const struct tokenizer *tok,
     struct model_acts_cfg ac = {.n_tokens_max = g->plan.n_tokens_max, .is_inference = true};
     TRY_FAIL(rc, model_acts_create(m, &ac, &g->acts, e));
     if (cfg->is_batch_invariant) g->inv = invariant_backend_create(m->be, &m->shape);
-    g->buf_bytes = g->plan.buffers_bytes - (g->inv ? invariant_backend_bytes(&m->shape) : 0);
+    g->buf_bytes =
+        g->plan.buffers_bytes - (g->inv ? invariant_backend_bytes(&m->shape, g->n_threads) : 0);
     g->buf = alloc_aligned(ledger, MEM_ROLLOUT, g->buf_bytes);
     if (!g->buf) {
         rc = err_user(e, "out of memory for %zu bytes of rollout buffers", g->buf_bytes);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "model/cpu/kernels.h"
 
 static int max3(int a, int b, int c) {
     return a > b ? (a > c ? a : c) : (b > c ? b : c);
@@ -17,15 +18,23 @@ static void dims(const struct model_shape *s, int *max_k, int *max_n) {
     *max_n = max3(Q, 2 * s->F, s->V > s->C ? s->V : s->C);
 }
 
-size_t invariant_backend_bytes(const struct model_shape *s) {
+// The CPU kernel's per-thread panels (host memory), else the chunked path's padding.
+static bool is_host(const struct backend *inner) {
+    return !strcmp(inner->ops->name, "cpu");
+}
+
+size_t invariant_backend_bytes(const struct model_shape *s, int n_threads) {
     int k, n;
     dims(s, &k, &n);
-    return sizeof(float) * INVARIANT_ROWS_MAX * ((size_t)k + (size_t)n);
+    size_t host = cpu_gemm_fixed_scratch(n_threads, k);
+    size_t pad = INVARIANT_ROWS_MAX * ((size_t)k + (size_t)n);
+    return sizeof(float) * (host > pad ? host : pad);
 }
 
 #define INNER(ctx) (((const struct invariant_backend *)(ctx))->inner)
 
-// C (M,N) = alpha A (M,K) B^T + beta C, in chunks of x->rows rows of A and C.
+// C (M,N) = alpha A (M,K) B^T + beta C: on the CPU one fixed-order kernel for any M
+// (cpu_gemm_fixed); elsewhere in chunks of x->rows rows of A and C, the last one zero-padded.
 static void inv_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta, float *Cm,
                      int ldc) {
@@ -33,6 +42,11 @@ static void inv_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K,
     const struct backend *in = x->inner;
     CHECK(!trans_a && K <= x->max_k && N <= x->max_n && x->rows <= INVARIANT_ROWS_MAX,
           "invariant gemm: unexpected shape");
+    if (x->scratch && trans_b) {
+        cpu_gemm_fixed(Cm, ldc, A, lda, B, ldb, M, N, K, alpha, beta, x->scratch, in->n_threads);
+        return;
+    }
+    CHECK(x->a_pad, "invariant gemm: no padding buffers");
     const int R = x->rows;
     int full = M / R * R, m = M - full;
     for (int r0 = 0; r0 < full; r0 += R)
@@ -102,14 +116,19 @@ struct invariant_backend *invariant_backend_create(const struct backend *inner,
     x->inner = inner;
     x->rows = INVARIANT_ROWS_DECODE;
     dims(s, &x->max_k, &x->max_n);
-    x->a_pad = xcalloc((size_t)INVARIANT_ROWS_MAX * x->max_k, sizeof(float));
-    x->c_pad = xcalloc((size_t)INVARIANT_ROWS_MAX * x->max_n, sizeof(float));
+    if (is_host(inner)) {
+        x->scratch = xcalloc(cpu_gemm_fixed_scratch(inner->n_threads, x->max_k), sizeof(float));
+    } else {
+        x->a_pad = xcalloc((size_t)INVARIANT_ROWS_MAX * x->max_k, sizeof(float));
+        x->c_pad = xcalloc((size_t)INVARIANT_ROWS_MAX * x->max_n, sizeof(float));
+    }
     x->be = (struct backend){.ops = &inv_ops, .ctx = x, .n_threads = inner->n_threads};
     return x;
 }
 
 void invariant_backend_destroy(struct invariant_backend **b) {
     if (!b || !*b) return;
+    free((*b)->scratch);
     free((*b)->a_pad);
     free((*b)->c_pad);
     free(*b);

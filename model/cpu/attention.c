@@ -4,7 +4,9 @@
 // recomputes p without storing (T x T) probabilities (as FlashAttention does):
 //   delta_i = dout_i . out_i,  ds_ij = p_ij (dout_i . v_j - delta_i),
 //   dq_i = sum_j ds_ij k_j / sqrt(D),  dk_j = sum_i ds_ij q_i / sqrt(D),  dv_j = sum_i p_ij dout_i.
+#include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "model/cpu/attention_internal.h"
@@ -142,11 +144,73 @@ void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const flo
         }
 }
 
-static inline float *kv_ptr(const struct kv_view *kv, int b, int layer, int which, int hk,
-                            int pos) {
-    int blk = kv->block_table[(size_t)b * kv->max_blocks_per_seq + pos / kv->block_size];
-    size_t base = (((size_t)blk * kv->L + layer) * 2 + which) * kv->Hkv * kv->block_size * kv->D;
-    return kv->pool + base + ((size_t)hk * kv->block_size + pos % kv->block_size) * kv->D;
+// The queries h of KV head hk (rep of them) at one position, over cache positions 0 .. pos:
+// each key and value block is read once for the group. Per query this is exactly osm_block's
+// arithmetic over the same blocks (the same bits), only the loops are interleaved. Where the
+// CPU has AVX-512, attention_cache_group_avx512 (attention_cache_avx512.c) runs instead.
+__attribute__((target_clones("avx512f", "default"))) static void
+cache_group(float *out, const float *q, const struct kv_view *kv, int b, int layer, int hk, int pos,
+            int rep, float scale) {
+    int D = kv->D;
+    float m[GROUP_MAX], l[GROUP_MAX], sc[GROUP_MAX][GROUP_KEYS];
+    static_assert(GROUP_MAX * GROUP_MAX_D * sizeof(float) <= 16384, "stack");
+    float acc[GROUP_MAX][GROUP_MAX_D];
+    for (int r = 0; r < rep; r++) {
+        m[r] = -INFINITY;
+        l[r] = 0;
+        memset(acc[r], 0, sizeof(float) * D);
+    }
+    for (int j0 = 0; j0 <= pos; j0 += kv->block_size) {
+        int nb = pos + 1 - j0 < kv->block_size ? pos + 1 - j0 : kv->block_size;
+        const float *kb = kv_ptr(kv, b, layer, 0, hk, j0), *vb = kv_ptr(kv, b, layer, 1, hk, j0);
+        if (j0 + kv->block_size <= pos) { // the next block's keys and values, 64 bytes a line
+            const char *kn = (const char *)kv_ptr(kv, b, layer, 0, hk, j0 + kv->block_size);
+            const char *vn = (const char *)kv_ptr(kv, b, layer, 1, hk, j0 + kv->block_size);
+            for (size_t o = 0; o < sizeof(float) * kv->block_size * (size_t)D; o += 64) {
+                __builtin_prefetch(kn + o);
+                __builtin_prefetch(vn + o);
+            }
+        }
+        for (int c0 = 0; c0 < nb; c0 += GROUP_KEYS) {
+            int nj = nb - c0 < GROUP_KEYS ? nb - c0 : GROUP_KEYS;
+            const float *k = kb + (size_t)c0 * D, *v = vb + (size_t)c0 * D;
+            for (int j = 0; j < nj; j++)
+                for (int r = 0; r < rep; r++)
+                    sc[r][j] = dot(q + (size_t)r * D, k + (size_t)j * D, D) * scale;
+            for (int r = 0; r < rep; r++) {
+                float mx = m[r];
+                for (int j = 0; j < nj; j++) mx = sc[r][j] > mx ? sc[r][j] : mx;
+                if (mx > m[r]) {
+                    float c = expf(m[r] - mx);
+                    l[r] *= c;
+                    for (int d = 0; d < D; d++) acc[r][d] *= c;
+                    m[r] = mx;
+                }
+                for (int j = 0; j < nj; j++) {
+                    sc[r][j] = expf(sc[r][j] - mx);
+                    l[r] += sc[r][j];
+                }
+            }
+            // acc[r] += sum_j p_j v_j in j order, 16 outputs at a time kept in registers
+            for (int r = 0; r < rep; r++)
+                for (int d0 = 0; d0 < D; d0 += 16) {
+                    int nd = D - d0 < 16 ? D - d0 : 16;
+                    float a[16];
+                    for (int i = 0; i < nd; i++) a[i] = acc[r][d0 + i];
+                    if (nd == 16)
+                        for (int j = 0; j < nj; j++)
+                            for (int i = 0; i < 16; i++)
+                                a[i] += sc[r][j] * v[(size_t)j * D + d0 + i];
+                    else
+                        for (int j = 0; j < nj; j++)
+                            for (int i = 0; i < nd; i++)
+                                a[i] += sc[r][j] * v[(size_t)j * D + d0 + i];
+                    for (int i = 0; i < nd; i++) acc[r][d0 + i] = a[i];
+                }
+        }
+    }
+    for (int r = 0; r < rep; r++)
+        for (int d = 0; d < D; d++) out[(size_t)r * D + d] = acc[r][d] / l[r];
 }
 
 void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct kv_view *kv,
@@ -166,21 +230,39 @@ void cpu_attention_cache(void *ctx, float *out, const float *qkv, const struct k
             }
         }
     int N = cu_new[B];
-#pragma omp parallel for collapse(2) schedule(dynamic)
-    for (int t = 0; t < N; t++)
-        for (int h = 0; h < H; h++) {
-            int b = 0;
-            while (cu_new[b + 1] <= t) b++;
-            int pos = start[b] + (t - cu_new[b]), hk = h / rep;
-            const float *q = qkv + (size_t)t * Q + (size_t)h * D;
-            float *o = out + (size_t)t * H * D + (size_t)h * D;
-            struct osm s;
-            osm_init(&s, D);
-            for (int j0 = 0; j0 <= pos; j0 += kv->block_size) {
-                int n = pos + 1 - j0 < kv->block_size ? pos + 1 - j0 : kv->block_size;
-                osm_block(&s, q, kv_ptr(kv, b, layer, 0, hk, j0), kv_ptr(kv, b, layer, 1, hk, j0),
-                          n, D, scale);
-            }
-            (void)osm_finish(&s, o, D);
+    bool is_grouped = rep <= GROUP_MAX && D <= GROUP_MAX_D;
+    bool is_avx512 = is_grouped && attention_cache_group_avx512_ok(D);
+#pragma omp parallel for schedule(dynamic, 4)
+    for (int u = 0; u < N * (is_grouped ? Hkv : H); u++) {
+        int t = u / (is_grouped ? Hkv : H), h = u % (is_grouped ? Hkv : H);
+        int lo = 0, hi = B - 1; // the sequence b of token t: cu_new[b] <= t < cu_new[b + 1]
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (cu_new[mid] <= t)
+                lo = mid;
+            else
+                hi = mid - 1;
         }
+        int b = lo, pos = start[b] + (t - cu_new[b]);
+        if (is_grouped) { // h is the KV head
+            float *o = out + (size_t)t * H * D + (size_t)h * rep * D;
+            const float *q = qkv + (size_t)t * Q + (size_t)h * rep * D;
+            if (is_avx512)
+                attention_cache_group_avx512(o, q, kv, b, layer, h, pos, rep, scale);
+            else
+                cache_group(o, q, kv, b, layer, h, pos, rep, scale);
+            continue;
+        }
+        int hk = h / rep;
+        const float *q = qkv + (size_t)t * Q + (size_t)h * D;
+        float *o = out + (size_t)t * H * D + (size_t)h * D;
+        struct osm s;
+        osm_init(&s, D);
+        for (int j0 = 0; j0 <= pos; j0 += kv->block_size) {
+            int n = pos + 1 - j0 < kv->block_size ? pos + 1 - j0 : kv->block_size;
+            osm_block(&s, q, kv_ptr(kv, b, layer, 0, hk, j0), kv_ptr(kv, b, layer, 1, hk, j0), n, D,
+                      scale);
+        }
+        (void)osm_finish(&s, o, D);
+    }
 }

@@ -12,6 +12,7 @@
 
 #include "model/cpu/attention_internal.h"
 #include "model/cpu/kernels.h"
+#include "model/cpu/vexp.h"
 
 enum { TILE = 64, TILED_MAX_D = 256 };
 
@@ -58,7 +59,9 @@ void cpu_attention_forward_tiled(void *ctx, float *out, float *lse, const float 
                 float mx = m[i];
                 for (int j = 0; j < jmax; j++) mx = s[j] > mx ? s[j] : mx;
                 float c = expf(m[i] - mx), sum = 0;
-                for (int j = 0; j < jmax; j++) sum += (s[j] = expf(s[j] - mx));
+                for (int j = 0; j < jmax; j++) s[j] -= mx;
+                cpu_vexp(s, jmax);
+                for (int j = 0; j < jmax; j++) sum += s[j];
                 for (int j = jmax; j < nj; j++) s[j] = 0;
                 l[i] = l[i] * c + sum;
                 m[i] = mx;
@@ -114,11 +117,10 @@ void cpu_attention_backward_tiled(void *ctx, float *dqkv, const float *dout, con
                             float l = lse[(ti + i) * H + h];
                             int jmax = j0 == i0 ? i + 1 : nj;
                             float *s = S + i * TILE, *dp = dP + i * TILE;
-                            for (int j = 0; j < jmax; j++) {
-                                float p = expf(s[j] - l);
-                                s[j] = p;
-                                dp[j] = p * (dp[j] - delta[i]) * scale;
-                            }
+                            for (int j = 0; j < jmax; j++) s[j] -= l;
+                            cpu_vexp(s, jmax);
+                            for (int j = 0; j < jmax; j++)
+                                dp[j] = s[j] * (dp[j] - delta[i]) * scale;
                             for (int j = jmax; j < nj; j++) s[j] = dp[j] = 0;
                         }
                         mm(true, false, nj, D, ni, 1.0f, S, TILE, go, HD, 1.0f, dv, Q);

@@ -9,5 +9,6 @@
 int backend_cpu_create(int n_threads, struct backend **out, struct err *e);
 void backend_cpu_destroy(struct backend **b);
 
-// The kernels, for the table and for tests (ctx is unused by all of them).
+// The kernels, for the table and for tests. Only cpu_gemm uses ctx (the backend's: scratch
+// for products of few rows); all of them accept NULL.
 #include "model/cpu/kernels.h"

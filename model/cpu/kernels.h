@@ -13,6 +13,14 @@
 
 void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc);
+// Batch-invariant C (M,N) = alpha A (M,K) W^T + beta C, W (N,K) row-major (model/cpu/
+// gemm_fixed.c): each element is one fixed multiply-add chain over k, independent of M and of
+// the row's place. scratch: cpu_gemm_fixed_scratch(n_threads, K) floats.
+size_t cpu_gemm_fixed_scratch(int n_threads, int max_k);
+// Whether it runs its AVX-512 kernel here (else plain C, slower than OpenBLAS).
+bool cpu_gemm_fixed_is_vectorised(void);
+void cpu_gemm_fixed(float *Cm, int ldc, const float *A, int lda, const float *W, int ldw, int M,
+                    int N, int K, float alpha, float beta, float *scratch, int n_threads);
 void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens, int N,
                            int C);
 void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "model/cpu/kernels.h"
+#include "model/cpu/vexp.h"
 
 void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
                           const float *logits, const int32_t *targets, int n, int V) {
@@ -14,11 +15,17 @@ void cpu_logsoftmax_stats(void *ctx, float *logprob, float *entropy, float *lse,
         const float *z = logits + (size_t)r * V;
         float mx = -INFINITY;
         for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
-        double s = 0, sz = 0; // double: V up to 152k terms
-        for (int k = 0; k < V; k++) {
-            double ek = exp((double)(z[k] - mx));
-            s += ek;
-            sz += ek * (z[k] - mx);
+        double s = 0, sz = 0; // sums in double: V up to 152k terms
+        enum { CH = 1024 };   // exp in float, vectorised, chunk by chunk
+        float d[CH], ek[CH];
+        for (int k0 = 0; k0 < V; k0 += CH) {
+            int nk = V - k0 < CH ? V - k0 : CH;
+            for (int k = 0; k < nk; k++) ek[k] = d[k] = z[k0 + k] - mx;
+            cpu_vexp(ek, nk);
+            for (int k = 0; k < nk; k++) {
+                s += ek[k];
+                sz += (double)ek[k] * d[k];
+            }
         }
         float l = mx + (float)log(s);
         lse[r] = l;
@@ -38,9 +45,14 @@ void cpu_logsoftmax_backward(void *ctx, float *logits, const int32_t *targets,
         int tgt = targets ? targets[r] : -1;
         if (tgt < 0) glp = 0;
         float l = lse[r], h = entropy[r];
-        for (int k = 0; k < V; k++) {
-            float lp = z[k] - l, p = expf(lp);
-            z[k] = -glp * p - gh * p * (lp + h);
+        enum { CH = 1024 }; // log p in chunks, p by a vectorised exp, then the gradient
+        float lp[CH], p[CH];
+        for (int k0 = 0; k0 < V; k0 += CH) {
+            int nk = V - k0 < CH ? V - k0 : CH;
+            float *zk = z + k0;
+            for (int k = 0; k < nk; k++) p[k] = lp[k] = zk[k] - l;
+            cpu_vexp(p, nk);
+            for (int k = 0; k < nk; k++) zk[k] = -glp * p[k] - gh * p[k] * (lp[k] + h);
         }
         if (tgt >= 0) z[tgt] += glp;
     }
