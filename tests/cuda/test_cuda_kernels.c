@@ -213,11 +213,13 @@ static void test_swiglu_add(void **state) {
     C()->swiglu_backward(NULL, dgu, dout, gu, N, F);
     G()->swiglu_backward(GC(), d_dgu, d_dout, d_gu, N, F);
     expect_close("swiglu_backward", d_dgu, dgu, 2 * n, TOL_ELEMWISE);
+    // add on identical inputs (the CPU's dgu on both sides): exact.
+    float *d_x = dev_copy(dgu, 2 * n * 4);
     C()->add(NULL, gu, dgu, 2 * n);
-    G()->add(GC(), d_gu, d_dgu, 2 * n);
+    G()->add(GC(), d_gu, d_x, 2 * n);
     expect_close("add", d_gu, gu, 2 * n, 0);
     free(gu), free(dout), free(out), free(dgu);
-    cuda_free(d_gu), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_dgu);
+    cuda_free(d_gu), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_dgu), cuda_free(d_x);
 }
 
 // One attention shape: packed sequences of the given lengths.
