@@ -6,14 +6,17 @@
 // in a ring and the last number outside math; then the answer is
 //   1. the last span with a bold number (\mathbf{2 0}, \boldsymbol{}, \textbf{}:
 //      how ARML solutions mark the answer), else
-//   2. the span right after the last "answer is" ("the answer is therefore
-//      $12$"), else
-//   3. the later of the last span holding a value (a digit, \infty, \pi) and
+//   2. the opening statement: a first sentence "The required maximum is
+//      $2 n-2$." (a key word, then "is", "are" or "namely" and the value) or
+//      "$E(7,3)=3$." (IMO shortlist solutions state the answer first), else
+//   3. the span right after the last "final answer is", else after the last
+//      "answer is" ("the answer is therefore $12$"), else
+//   4. the later of the last span holding a value (a digit, \infty, \pi) and
 //      the last number outside math (not part of a word: "x_1", "<img_12>";
 //      not an ordinal "5 th" or an equation label "(1)"; numbers joined by
 //      commas, "and", "or" are taken together).
-// The chosen span (2, 3) and the alike spans joined to it by commas, "and" or
-// "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut to its
+// The chosen span (2, 3, 4) and the alike spans joined to it by commas, "and"
+// or "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut to its
 // last row and after its last top-level "=", "\approx", "\doteq" or "\in"
 // ("$x=16+4=\mathbf{20}$" -> \mathbf{20}). docs/reward.md has the details.
 #include <ctype.h>
@@ -307,13 +310,14 @@ static bool take_span(const char *t, const struct scan *sc, int first, int pick,
 
 // "the answer is [therefore] $...$": the span right after the last "answer
 // is" (one word at most between them).
-static int answer_is_span(const char *t, size_t n, const struct scan *sc, int first) {
-    size_t at = n;
-    for (size_t i = n >= 9 ? n - 9 + 1 : 0; i-- > 0;) {
+static int answer_is_span(const char *t, size_t n, const struct scan *sc, int first,
+                          const char *phrase) {
+    size_t at = n, m = strlen(phrase);
+    for (size_t i = n >= m ? n - m + 1 : 0; i-- > 0;) {
         size_t k = 0;
-        while (k < 9 && tolower((unsigned char)t[i + k]) == "answer is"[k]) k++;
-        if (k == 9) {
-            at = i + 9;
+        while (k < m && tolower((unsigned char)t[i + k]) == phrase[k]) k++;
+        if (k == m) {
+            at = i + m;
             break;
         }
     }
@@ -449,7 +453,7 @@ static bool head_copula_value(const char *t, size_t e, const struct scan *sc, si
         }
         if (next_span < sc->n && ring_at(sc, next_span)->a0 == v) {
             const struct span *s = ring_at(sc, next_span);
-            if (!span_has_value(t, s)) return false;
+            if (s->b == s->a) return false; // any math: "is $N=n$" names a value too
             int hi = next_span;
             while (hi + 1 < sc->n && is_connector(t, ring_at(sc, hi)->b1, ring_at(sc, hi + 1)->a0))
                 hi++;
@@ -512,9 +516,11 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
         if (span_has_bold_number(t, ring_at(&sc, k)))
             return take_span(t, &sc, first, k, false, false, start, len);
     if (head_statement(t, n, start, len)) return true; // 2. the opening statement
-    int k = answer_is_span(t, n, &sc, first);          // 2. "the answer is $...$"
+    // 3. "the final answer is $...$", else the last "the answer is $...$"
+    int k = answer_is_span(t, n, &sc, first, "final answer is");
+    if (k < 0) k = answer_is_span(t, n, &sc, first, "answer is");
     if (k >= 0) return take_span(t, &sc, first, k, true, true, start, len);
-    for (k = sc.n - 1; k >= first; k--) { // 3. the last value, in math or not
+    for (k = sc.n - 1; k >= first; k--) { // 4. the last value, in math or not
         if (!span_has_value(t, ring_at(&sc, k))) continue;
         if (sc.has_number && sc.num_a > ring_at(&sc, k)->b) break;
         return take_span(t, &sc, first, k, false, true, start, len);

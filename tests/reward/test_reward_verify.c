@@ -97,6 +97,10 @@ static const struct extract_case extract_cases[] = {
     {"The largest such is at least $5$. Thus $k=7$.", SOL, "7", FIN},         // no value after is
     {"The maximum is $5$ for $n$ odd. Thus $k=7$.", SOL, "7", FIN},           // a condition follows
     {"First, the maximum is $5$. Thus $k=7$.", SOL, "5", FIN},
+    {"The required maximum is $N=n$.\n\nTo rule out $N=n+1$, see $x=5$.", SOL, "n", FIN},
+    {"The required maximum is $ $. Then $x=5$.", SOL, "5", FIN}, // empty math
+    {"So the final answer is $n=960$. In general the answer is $n=N^2$.", SOL, "960", FIN},
+    {"First $x=2$. So the answer is $n=960$. In general the answer is $n=N^2$.", SOL, "N^2", FIN},
     {"so $x = 5$.", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
 };
 
