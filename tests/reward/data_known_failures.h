@@ -1,15 +1,18 @@
 // OlympiadBench reference solutions that do not verify against their gold
 // answer in the solution mode (tests/reward/test_reward_data.c asserts that
-// exactly these fail): "ID" is a row's first solution, "ID.K" its K-th.
-// Reviewed by hand (docs/reward.md, "Real data"); they fall into:
-//  - the answer is stated first or only in the middle (IMO shortlist style:
-//    "Answer: 2" is not part of the text; the solution ends with the proof,
-//    "... as required.", a remark, a figure or a verification);
-//  - the final statement is a different quantity than the gold (a related
-//    value, a specialisation, a table, or only part of a multi-part answer);
-//  - notation the verifier does not read (functions listed in prose, answers
-//    split over sentences, a ratio "2: 3" for 2/3).
-// 181 of 846 solutions; regenerate after a change of the rules and review the diff.
+// exactly these fail, and their count): "ID" is a row's first solution,
+// "ID.K" its K-th. Reviewed by hand (docs/reward.md, "The final statement");
+// by where a value equal to the gold appears in the text they are:
+//  - stated near the start without a recognisable answer form, then a proof
+//    (34: "in 2 but not fewer moves", "We claim that $M=...$" in the second
+//    sentence);
+//  - stated in the middle, the final statement being another quantity (48: a
+//    check, a bound like "C <= 506" standing for the maximum, one element of
+//    a list);
+//  - never written as such (99: a second proof of a bound only, golds split
+//    over sentences or listing all permutations, tuples written as bare
+//    lists, a binomial written as an array).
+// Regenerate after a change of the rules and review the diff.
 #pragma once
 
 #define OLYMPIADBENCH_N_KNOWN_FAILURES 181
