@@ -5,6 +5,7 @@
 // then also at negative points where both sides are real.
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,6 +346,84 @@ static char *normalise_into_arena(struct reward_equiv *q, const char *s, size_t 
     return out;
 }
 
+// Answer notations rewritten before parsing: against a gold without ':', a
+// ratio of two numbers "2: 3" is the number 2/3 and a label of names
+// "(x, y): (0,2), (0,-2)" goes; and (rewrite_identity, both sides)
+// "f(x) \equiv 1" (identically equal) is "f(x) = 1" when the text holds no
+// "mod" (a congruence stays a congruence).
+static bool is_number_text(const char *s, size_t n) {
+    while (n > 0 && s[n - 1] == ' ') n--;
+    while (n > 0 && *s == ' ') s++, n--;
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]) && !(s[i] == '.' && i > 0 && i + 1 < n)) return false;
+    return true;
+}
+
+static bool has_text(const char *s, size_t n, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(s + i, needle, m) == 0) return true;
+    return false;
+}
+
+static const char *rewrite_notation(struct reward_equiv *q, const char *a, size_t *na,
+                                    const char *g, size_t ng) {
+    const char *colon = memchr(a, ':', *na);
+    if (colon && !memchr(g, ':', ng) && !memchr(colon + 1, ':', *na - (size_t)(colon + 1 - a))) {
+        size_t l = (size_t)(colon - a), r = *na - l - 1;
+        if (is_number_text(a, l) && is_number_text(colon + 1, r) &&
+            q->arena_used + *na + 16 <= q->arena_cap) { // "2: 3" -> \frac{2}{3}
+            char *out = q->arena + q->arena_used;
+            int m = snprintf(out, *na + 16, "\\frac{%.*s}{%.*s}", (int)l, a, (int)r, colon + 1);
+            q->arena_used += (size_t)m + 1;
+            *na = (size_t)m;
+            return out;
+        }
+        size_t i = 0; // "(x, y):" before the answer
+        while (i < l && a[i] == ' ') i++;
+        bool is_label = i < l && a[i] == '(' && l - i >= 3;
+        size_t j = i + 1, n_names = 0;
+        for (; is_label && j < l && a[j] != ')'; j++) {
+            if (isalpha((unsigned char)a[j]) && !isalpha((unsigned char)a[j + 1]) &&
+                !isalpha((unsigned char)a[j - 1]))
+                n_names++;
+            else if (a[j] != ',' && a[j] != ' ')
+                is_label = false;
+        }
+        is_label = is_label && j < l && a[j] == ')';
+        while (++j < l && is_label)
+            if (a[j] != ' ') is_label = false;
+        if (is_label && n_names >= 2) {
+            *na = r;
+            return colon + 1;
+        }
+    }
+    return a;
+}
+
+static const char *rewrite_identity(struct reward_equiv *q, const char *a, size_t *na) {
+    if (has_text(a, *na, "\\equiv") && !has_text(a, *na, "mod") &&
+        q->arena_used + *na + 1 <= q->arena_cap) {
+        char *out = q->arena + q->arena_used;
+        size_t m = 0;
+        for (size_t i = 0; i < *na;) {
+            if (i + 6 <= *na && memcmp(a + i, "\\equiv", 6) == 0 &&
+                (i + 6 == *na || !isalpha((unsigned char)a[i + 6]))) {
+                out[m++] = '=';
+                i += 6;
+            } else {
+                out[m++] = a[i++];
+            }
+        }
+        out[m] = 0;
+        q->arena_used += m + 1;
+        *na = m;
+        return out;
+    }
+    return a;
+}
+
 enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer, size_t n_answer,
                                      const char *gold, size_t n_gold, bool use_shortcuts,
                                      const char **reason) {
@@ -383,6 +462,9 @@ enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer,
         *reason = is_equal ? "equal choice" : "different choice";
         return is_equal ? REWARD_EQUIV_EQUAL : REWARD_EQUIV_DIFFERENT;
     }
+    a = rewrite_notation(q, a, &na, g, ng);
+    a = rewrite_identity(q, a, &na);
+    g = rewrite_identity(q, g, &ng);
     int ig = equiv_parse_item(q, g, ng, 0);
     int ia = ig >= 0 ? equiv_parse_item(q, a, na, 0) : -1;
     if (ig < 0 || ia < 0 || q->is_over_budget) {

@@ -54,7 +54,9 @@ const char *reward_mode_name(enum reward_mode mode);
 const char *reward_answer_source_name(enum reward_answer_source source);
 
 // The final-statement fallback alone (reward/extract_final.c): the last math
-// span with a bold number (\mathbf{}, \boldsymbol{}), else the later of the
+// span with a bold number (\mathbf{}, \boldsymbol{}), else an opening answer
+// statement ("The required maximum is $2 n-2$."), else the span after the
+// last "final answer is" / "answer is", else the later of the
 // last math span holding a value and the last number outside math; a run of
 // math spans joined only by commas, "and", "or" is taken whole, a single span
 // from after its last top-level "=", "\approx" or "\in". Linear in n.

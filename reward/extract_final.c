@@ -6,14 +6,17 @@
 // in a ring and the last number outside math; then the answer is
 //   1. the last span with a bold number (\mathbf{2 0}, \boldsymbol{}, \textbf{}:
 //      how ARML solutions mark the answer), else
-//   2. the span right after the last "answer is" ("the answer is therefore
-//      $12$"), else
-//   3. the later of the last span holding a value (a digit, \infty, \pi) and
+//   2. the opening statement: a first sentence "The required maximum is
+//      $2 n-2$." (a key word, then "is", "are" or "namely" and the value) or
+//      "$E(7,3)=3$." (IMO shortlist solutions state the answer first), else
+//   3. the span right after the last "final answer is", else after the last
+//      "answer is" ("the answer is therefore $12$"), else
+//   4. the later of the last span holding a value (a digit, \infty, \pi) and
 //      the last number outside math (not part of a word: "x_1", "<img_12>";
 //      not an ordinal "5 th" or an equation label "(1)"; numbers joined by
 //      commas, "and", "or" are taken together).
-// The chosen span (2, 3) and the alike spans joined to it by commas, "and" or
-// "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut to its
+// The chosen span (2, 3, 4) and the alike spans joined to it by commas, "and"
+// or "or" are one answer ("$(1,1)$ and $(3,2)$"); a single span is cut to its
 // last row and after its last top-level "=", "\approx", "\doteq" or "\in"
 // ("$x=16+4=\mathbf{20}$" -> \mathbf{20}). docs/reward.md has the details.
 #include <ctype.h>
@@ -307,13 +310,14 @@ static bool take_span(const char *t, const struct scan *sc, int first, int pick,
 
 // "the answer is [therefore] $...$": the span right after the last "answer
 // is" (one word at most between them).
-static int answer_is_span(const char *t, size_t n, const struct scan *sc, int first) {
-    size_t at = n;
-    for (size_t i = n >= 9 ? n - 9 + 1 : 0; i-- > 0;) {
+static int answer_is_span(const char *t, size_t n, const struct scan *sc, int first,
+                          const char *phrase) {
+    size_t at = n, m = strlen(phrase);
+    for (size_t i = n >= m ? n - m + 1 : 0; i-- > 0;) {
         size_t k = 0;
-        while (k < 9 && tolower((unsigned char)t[i + k]) == "answer is"[k]) k++;
-        if (k == 9) {
-            at = i + 9;
+        while (k < m && tolower((unsigned char)t[i + k]) == phrase[k]) k++;
+        if (k == m) {
+            at = i + m;
             break;
         }
     }
@@ -360,6 +364,149 @@ static size_t drop_remarks(const char *t, size_t n) {
     return n;
 }
 
+// ---- the opening statement ------------------------------------------------
+// IMO shortlist solutions state the answer first ("The required maximum is
+// $2 n-2$.", "There is only one such integer, namely, $n=2$.", "$E(7,3)=3$.")
+// and end with a proof; the data set dropped their "Answer:" line.
+
+#define HEAD_MAX_BYTES 400 // the first sentence is short; a longer one is not read
+
+// End of the first sentence: a '.' (outside math) followed by a space, a
+// line break or the end; a blank line; or 0 when none within HEAD_MAX_BYTES.
+static size_t head_end(const char *t, size_t n) {
+    static const char *const opens[] = {"$$", "$", "\\[", "\\("};
+    static const char *const closes[] = {"$$", "$", "\\]", "\\)"};
+    size_t lim = n < HEAD_MAX_BYTES ? n : HEAD_MAX_BYTES;
+    for (size_t i = 0; i < lim;) {
+        int k = 0;
+        for (; k < 4; k++)
+            if (has_at(t, n, i, opens[k])) break;
+        if (k < 4) {
+            size_t b = math_end(t, n, i + strlen(opens[k]), closes[k]);
+            if (b >= n) return 0;
+            i = b + strlen(closes[k]);
+            continue;
+        }
+        if (t[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (t[i] == '.' && (i + 1 == n || isspace((unsigned char)t[i + 1]))) return i;
+        if (t[i] == '\n' && i + 1 < n && t[i + 1] == '\n') return i;
+        i++;
+    }
+    return lim == n ? n : 0;
+}
+
+// The whole word w (lower case) at t[i], case-insensitive.
+static bool word_at(const char *t, size_t e, size_t i, const char *w) {
+    size_t m = strlen(w);
+    if (i + m > e || (i > 0 && isalpha((unsigned char)t[i - 1]))) return false;
+    for (size_t k = 0; k < m; k++)
+        if (tolower((unsigned char)t[i + k]) != w[k]) return false;
+    return i + m == e || !isalpha((unsigned char)t[i + m]);
+}
+
+static bool is_head_key(const char *t, size_t e, size_t i) {
+    static const char *const keys[] = {"answer",  "maximum",  "minimum",  "maximal", "minimal",
+                                       "largest", "smallest", "greatest", "least",   "only"};
+    if (i >= 3 && word_at(t, e, i - 3, "at")) return false; // "at least one", "at most"
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (word_at(t, e, i, keys[k])) return true;
+    return false;
+}
+
+// After the value: the end of the sentence, a comma or "and" ("... is $6 m$
+// and is achieved by ...").
+static bool is_value_end(const char *t, size_t e, size_t i) {
+    while (i < e && t[i] == ' ') i++;
+    return i == e || t[i] == ',' || word_at(t, e, i, "and");
+}
+
+// "The <... key word ...> is|are|namely <value>" in the first sentence
+// t[0..e): the value right after the copula, a math span holding a value
+// (with the alike spans joined to it) or a plain number.
+static bool head_copula_value(const char *t, size_t e, const struct scan *sc, size_t *start,
+                              size_t *len) {
+    bool has_key = false;
+    int next_span = 0; // the first span at or after i
+    for (size_t i = 0; i < e; i++) {
+        while (next_span < sc->n && ring_at(sc, next_span)->b1 <= i) next_span++;
+        if (next_span < sc->n && ring_at(sc, next_span)->a0 <= i) { // inside math
+            i = ring_at(sc, next_span)->b1 - 1;
+            continue;
+        }
+        if (!isalpha((unsigned char)t[i]) || (i > 0 && isalpha((unsigned char)t[i - 1]))) continue;
+        has_key |= is_head_key(t, e, i);
+        size_t m = word_at(t, e, i, "is")       ? 2
+                   : word_at(t, e, i, "are")    ? 3
+                   : word_at(t, e, i, "namely") ? 6
+                                                : 0;
+        if (m == 0) continue;
+        size_t v = i + m;
+        while (v < e && (t[v] == ' ' || t[v] == ',' || t[v] == ':')) v++;
+        bool is_value = (next_span < sc->n && ring_at(sc, next_span)->a0 == v) ||
+                        (v < e && (isdigit((unsigned char)t[v]) || t[v] == '-'));
+        if (!has_key) { // "The probability is $..$": not an answer statement
+            if (is_value) return false;
+            continue;
+        }
+        if (next_span < sc->n && ring_at(sc, next_span)->a0 == v) {
+            const struct span *s = ring_at(sc, next_span);
+            if (s->b == s->a) return false; // any math: "is $N=n$" names a value too
+            int hi = next_span;
+            while (hi + 1 < sc->n && is_connector(t, ring_at(sc, hi)->b1, ring_at(sc, hi + 1)->a0))
+                hi++;
+            if (!is_value_end(t, e, ring_at(sc, hi)->b1)) return false;
+            return take_span(t, sc, 0, next_span, true, true, start, len);
+        }
+        size_t b = v + (v < e && t[v] == '-');
+        if (b >= e || !isdigit((unsigned char)t[b])) return false;
+        for (;;) { // a number, or numbers joined by commas, "and", "or": "2 and 4"
+            while (b < e && (isdigit((unsigned char)t[b]) ||
+                             (t[b] == '.' && b + 1 < e && isdigit((unsigned char)t[b + 1]))))
+                b++;
+            size_t c = b;
+            while (c < e && !isdigit((unsigned char)t[c]) && c - b < 8) c++;
+            if (c >= e || !isdigit((unsigned char)t[c]) || !is_connector(t, b, c)) break;
+            b = c;
+        }
+        if (!is_value_end(t, e, b)) return false;
+        return set_trimmed(t, v, b, start, len);
+    }
+    return false;
+}
+
+// A first sentence that is one equation, a function at given arguments on the
+// left and a constant on the right: "$E(7,3)=3$."
+static bool head_equation(const char *t, size_t e, const struct scan *sc, size_t *start,
+                          size_t *len) {
+    if (sc->n != 1) return false;
+    const struct span *s = ring_at(sc, 0);
+    size_t a = 0;
+    while (a < s->a0 && isspace((unsigned char)t[a])) a++;
+    if (a != s->a0 || !is_value_end(t, e, s->b1) || s->b1 < e) return false;
+    size_t m = lhs_len(t, s);
+    while (m > 0 && t[s->a + m - 1] == ' ') m--;
+    const char *l = t + s->a; // a function of given arguments: E(2001,501)
+    bool is_call = m >= 4 && isalpha((unsigned char)l[0]) && l[1] == '(' && l[m - 1] == ')';
+    if (!is_call) return false; // "$x=2$." opens a computation as often as not
+    size_t va = s->a, vb = s->b;
+    cut_value(t, &va, &vb);
+    for (size_t i = va; i < vb; i++) // a constant: digits, signs, fractions
+        if (!isdigit((unsigned char)t[i]) && !strchr(" -./", t[i])) return false;
+    return set_trimmed(t, va, vb, start, len);
+}
+
+static bool head_statement(const char *t, size_t n, size_t *start, size_t *len) {
+    size_t e = head_end(t, n);
+    if (e == 0) return false;
+    struct scan sc = {0};
+    scan_text(t, e, &sc);
+    if (sc.n > FINAL_MAX_SPANS) return false;
+    return head_copula_value(t, e, &sc, start, len) || head_equation(t, e, &sc, start, len);
+}
+
 bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
     n = drop_remarks(t, n);
     struct scan sc = {0};
@@ -368,9 +515,12 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     for (int k = sc.n - 1; k >= first; k--) // 1. a bold number
         if (span_has_bold_number(t, ring_at(&sc, k)))
             return take_span(t, &sc, first, k, false, false, start, len);
-    int k = answer_is_span(t, n, &sc, first); // 2. "the answer is $...$"
+    if (head_statement(t, n, start, len)) return true; // 2. the opening statement
+    // 3. "the final answer is $...$", else the last "the answer is $...$"
+    int k = answer_is_span(t, n, &sc, first, "final answer is");
+    if (k < 0) k = answer_is_span(t, n, &sc, first, "answer is");
     if (k >= 0) return take_span(t, &sc, first, k, true, true, start, len);
-    for (k = sc.n - 1; k >= first; k--) { // 3. the last value, in math or not
+    for (k = sc.n - 1; k >= first; k--) { // 4. the last value, in math or not
         if (!span_has_value(t, ring_at(&sc, k))) continue;
         if (sc.has_number && sc.num_a > ring_at(&sc, k)->b) break;
         return take_span(t, &sc, first, k, false, true, start, len);

@@ -40,21 +40,23 @@ struct dataset {
     // Solutions known not to verify, " ID " or " ID.K " (the K-th solution of a
     // row, K >= 1), space-separated: the test asserts that exactly these fail.
     const char *known_failures;
+    const char *type_key; // the row's answer type ("Numerical", ...), or NULL
+    int n_known_failures; // the number of ids in known_failures
 };
 
 #include "tests/reward/data_known_failures.h"
 
 static const struct dataset datasets[] = {
-    {"gsm8k.test.jsonl", "answer", GOLD_HASHES, "answer", NULL, " "},
-    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED, "solution", NULL, " "},
+    {"gsm8k.test.jsonl", "answer", GOLD_HASHES, "answer", NULL, " ", NULL, 0},
+    {"minerva_math.test.jsonl", "solution", GOLD_LAST_BOXED, "solution", NULL, " ", NULL, 0},
     {"olympiadbench.test.jsonl", "final_answer", GOLD_FIRST_OF_LIST, "solution", "id",
-     OLYMPIADBENCH_KNOWN_FAILURES},
-    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, "solution", NULL, " "},
-    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
-    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
-    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
-    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
-    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " "},
+     OLYMPIADBENCH_KNOWN_FAILURES, "answer_type", OLYMPIADBENCH_N_KNOWN_FAILURES},
+    {"aime24.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, "solution", NULL, " ", NULL, 0},
+    {"amc23.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " ", NULL, 0},
+    {"college_math.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " ", NULL, 0},
+    {"gaokao2023en.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " ", NULL, 0},
+    {"cmath.test.jsonl", "answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " ", NULL, 0},
+    {"svamp.test.jsonl", "Answer", GOLD_STRING_OR_NUMBER, NULL, NULL, " ", NULL, 0},
 };
 
 static char *data_dir(void) {
@@ -113,14 +115,15 @@ struct tally {
     int n_pairs, n_pairs_equal;                   // neighbouring golds with different text
     int n_unexpected;                             // solutions failing that are not known failures
     int n_solution_pairs, n_solution_pairs_equal; // solutions against the previous row's gold
+    int n_random_pairs, n_random_pairs_equal;     // ... against a random row's of the same type
     char failed[16384]; // " ID ID.K ...": the solutions that did not verify
 };
 
 // Verify one worked solution (GSM8K: with its "####"; the others in the
 // solution mode, whose final-statement fallback reads texts without \boxed{}).
 static void check_solution(struct reward_verifier *v, const struct dataset *d, const char *sol,
-                           const char *gold, const char *other_gold, const char *name,
-                           struct tally *t) {
+                           const char *gold, const char *other_gold, const char *random_gold,
+                           const char *name, struct tally *t) {
     struct reward_extract_opts ex;
     reward_extract_opts_default(&ex,
                                 d->kind == GOLD_HASHES ? REWARD_MODE_GSM8K : REWARD_MODE_SOLUTION);
@@ -132,6 +135,14 @@ static void check_solution(struct reward_verifier *v, const struct dataset *d, c
         if (vd.is_correct)
             printf("  %s %s: solution matches the previous row's gold '%.60s' (gold '%.60s')\n",
                    d->file, name, other_gold, gold);
+    }
+    if (random_gold[0] && !same_text(random_gold, gold)) { // the second control
+        reward_verify(v, sol, strlen(sol), random_gold, strlen(random_gold), &ex, &vd);
+        t->n_random_pairs++;
+        t->n_random_pairs_equal += vd.is_correct;
+        if (vd.is_correct)
+            printf("  %s %s: solution matches a random row's gold '%.60s' (gold '%.60s')\n",
+                   d->file, name, random_gold, gold);
     }
     reward_verify(v, sol, strlen(sol), gold, strlen(gold), &ex, &vd);
     t->n_solution++;
@@ -168,6 +179,61 @@ static int count_fixed(const struct dataset *d, const struct tally *t) {
     return n_fixed;
 }
 
+// Every row's gold and answer type, for the second control: each solution
+// against the gold of a random other row of the same answer type.
+struct golds {
+    int n;
+    char **gold, **type; // gold[k] is "" for a row without one
+};
+
+static void golds_load(const char *path, const struct dataset *d, struct golds *g) {
+    *g = (struct golds){0};
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char *line = NULL, gold[8192];
+    size_t cap = 0;
+    int n_cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        cJSON *row = cJSON_Parse(line);
+        assert_non_null(row);
+        if (g->n == n_cap) {
+            n_cap = n_cap ? 2 * n_cap : 1024;
+            g->gold = realloc(g->gold, n_cap * sizeof *g->gold);
+            g->type = realloc(g->type, n_cap * sizeof *g->type);
+            assert_non_null(g->gold);
+            assert_non_null(g->type);
+        }
+        const cJSON *ty = d->type_key ? cJSON_GetObjectItemCaseSensitive(row, d->type_key) : NULL;
+        g->gold[g->n] = strdup(row_gold(row, d, gold, sizeof gold) ? gold : "");
+        g->type[g->n] = strdup(cJSON_IsString(ty) ? ty->valuestring : "");
+        g->n++;
+        cJSON_Delete(row);
+    }
+    free(line);
+    fclose(f);
+}
+
+static void golds_free(struct golds *g) {
+    for (int k = 0; k < g->n; k++) free(g->gold[k]), free(g->type[k]);
+    free(g->gold);
+    free(g->type);
+}
+
+// The gold of a random row (fixed: a hash of the row number) other than
+// row and its predecessor, with the same answer type and a different text;
+// "" when there is none.
+static const char *golds_random(const struct golds *g, int row) {
+    uint32_t h = (uint32_t)row * 2654435761u;
+    h ^= h >> 15;
+    for (int step = 0; step < g->n; step++) {
+        int k = (int)((h + (uint32_t)step) % (uint32_t)g->n);
+        if (k == row || k == row - 1 || !g->gold[k][0]) continue;
+        if (strcmp(g->type[k], g->type[row]) != 0 || same_text(g->gold[k], g->gold[row])) continue;
+        return g->gold[k];
+    }
+    return "";
+}
+
 static void check_file(struct reward_verifier *v, struct reward_equiv *q, const char *dir,
                        const struct dataset *d, struct tally *t) {
     char path[4200];
@@ -177,6 +243,8 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         printf("%-26s missing, skipped\n", d->file);
         return;
     }
+    struct golds golds;
+    golds_load(path, d, &golds);
     char *line = NULL, gold[8192], response[8300], prev[8192] = "";
     size_t cap = 0;
     int n_shown = 0;
@@ -227,18 +295,21 @@ static void check_file(struct reward_verifier *v, struct reward_equiv *q, const 
         char name[32];
         if (cJSON_IsString(sol)) {
             snprintf(name, sizeof name, "%d", row_id);
-            check_solution(v, d, sol->valuestring, gold, prev_gold, name, t);
+            check_solution(v, d, sol->valuestring, gold, prev_gold,
+                           golds_random(&golds, t->n_rows - 1), name, t);
         }
         for (int k = 0; cJSON_IsArray(sol) && k < cJSON_GetArraySize(sol); k++) {
             const cJSON *item = cJSON_GetArrayItem(sol, k);
             if (!cJSON_IsString(item)) continue;
             snprintf(name, sizeof name, k ? "%d.%d" : "%d", row_id, k);
-            check_solution(v, d, item->valuestring, gold, prev_gold, name, t);
+            check_solution(v, d, item->valuestring, gold, prev_gold,
+                           golds_random(&golds, t->n_rows - 1), name, t);
         }
         cJSON_Delete(row);
     }
     free(line);
     fclose(f);
+    golds_free(&golds);
 }
 
 static void test_real_data(void **state) {
@@ -266,8 +337,10 @@ static void test_real_data(void **state) {
                (double)t.n_text / t.n_gold);
         printf("  neighbours equal %d/%d", t.n_pairs_equal, t.n_pairs);
         if (t.n_solution)
-            printf("  solutions %d/%d (vs the previous gold %d/%d)", t.n_solution_ok, t.n_solution,
-                   t.n_solution_pairs_equal, t.n_solution_pairs);
+            printf("  solutions %d/%d (vs the previous gold %d/%d, vs a random gold of the same "
+                   "type %d/%d)",
+                   t.n_solution_ok, t.n_solution, t.n_solution_pairs_equal, t.n_solution_pairs,
+                   t.n_random_pairs_equal, t.n_random_pairs);
         printf("\n");
         assert_true(t.n_gold >= t.n_rows * 0.99);
         assert_true(verified >= VERIFY_FLOOR);
@@ -285,7 +358,9 @@ static void test_real_data(void **state) {
         // failures (tests/reward/data_known_failures.h), exactly
         assert_int_equal(t.n_unexpected, 0);
         assert_int_equal(t.n_solution_pairs_equal, 0); // no solution matches its neighbour's gold
+        assert_int_equal(t.n_random_pairs_equal, 0);   // nor a random gold of the same type
         assert_int_equal(count_fixed(&datasets[k], &t), 0);
+        assert_int_equal(t.n_solution - t.n_solution_ok, datasets[k].n_known_failures);
         assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);
     }
     reward_equiv_destroy(&q);

@@ -360,6 +360,29 @@ static const struct equiv_case cases[] = {
     {"no solution", "No Solution", 1},
     {"Yes", "No", 0},
     {"", "5", 0},
+    // ---- ratios, labels, identities ----
+    {"2: 3", "\\frac{2}{3}", 1},
+    {"2:3", "0.6667", 1},
+    {"3: 2", "\\frac{2}{3}", 0}, // the order matters
+    {"2:3", "\\frac{3}{2}", 0},
+    {"1:30", "1.3", 0}, // a ratio, not a time or a decimal
+    {"2:3", "2:3", 1},
+    {"2:3", "3:2", 0}, // a ratio gold: compared as given
+    {"x: 3", "3", 0},  // a label of one name is no ratio
+    {"2: 3: 4", "\\frac{2}{3}", 0},
+    {"(x, y):(0,2),(0,-2)", "(0,2),(0,-2)", 1},
+    {"(x, y): (0,2),(0,-2)", "(0,-2),(0,2)", 1},
+    {"(x, y):(0,2),(0,-2)", "(2,0),(0,-2)", 0},
+    {"(x, y):(0,2)", "(0,3)", 0},
+    {"(1, 2):(0,2)", "(0,2)", 0}, // not names
+    {"(x+1, y):(0,2)", "(0,2)", 0},
+    {"f(x) \\equiv 1", "f(x)=1", 1},
+    {"f(x) \\equiv 1", "1", 1},
+    {"f(x)=x+1", "f(x) \\equiv x+1", 1},
+    {"f(x) \\equiv 2", "f(x)=1", 0},
+    {"f(x) \\equiv x", "f(x)=x+1", 0},
+    {"x \\equiv 1 \\pmod{3}", "1", 0}, // a congruence stays a congruence
+    {"x \\equiv 1 \\bmod 3", "x=1", 0},
 };
 
 static void test_equiv_table(void **state) {

@@ -81,6 +81,26 @@ static const struct extract_case extract_cases[] = {
     {"$x$ and $y$ only", SOL, NULL, REWARD_SOURCE_NONE},
     {"unclosed $x = 5", SOL, NULL, REWARD_SOURCE_NONE},
     {"\\boxed{3} but $x = 5$", SOL, "3", REWARD_SOURCE_BOXED},
+    // the opening statement (IMO shortlist style: the answer first, then the proof)
+    {"The required maximum is $2 n-2$. Proof: so $k \\le 5$.", SOL, "2 n-2", FIN},
+    {"There is only one such integer, namely, $n=2$. Then $x = 7$.", SOL, "2", FIN},
+    {"The maximum number of boxes is 6 . Then we show $x=4$.", SOL, "6", FIN},
+    {"The required minimum is $6 m$ and is achieved by $m$ blocks; $x=4$.", SOL, "6 m", FIN},
+    {"The smallest values are 2 and 4 . Then $x=4$.", SOL, "2 and 4", FIN},
+    {"The only solutions are $n=1$ or $n=3$. Then $x=4$.", SOL, "n=1$ or $n=3", FIN},
+    {"$E(7,3)=3$. First, $x = 5$.", SOL, "3", FIN},
+    {"The answer is $5$. Yet $\\mathbf{7}$ is bold.", SOL, "\\mathbf{7}", FIN}, // bold first
+    {"$x=2$. Then $y=3$.", SOL, "3", FIN},                                      // no function
+    {"$E(n,3)=n$. First, $x = 5$.", SOL, "5", FIN},                             // not a constant
+    {"The probability of at least one tail is $1/2$. So $x = 7$.", SOL, "7", FIN},
+    {"The probability is $\\frac12$, the least. So $p = 3$.", SOL, "3", FIN}, // no key word first
+    {"The largest such is at least $5$. Thus $k=7$.", SOL, "7", FIN},         // no value after is
+    {"The maximum is $5$ for $n$ odd. Thus $k=7$.", SOL, "7", FIN},           // a condition follows
+    {"First, the maximum is $5$. Thus $k=7$.", SOL, "5", FIN},
+    {"The required maximum is $N=n$.\n\nTo rule out $N=n+1$, see $x=5$.", SOL, "n", FIN},
+    {"The required maximum is $ $. Then $x=5$.", SOL, "5", FIN}, // empty math
+    {"So the final answer is $n=960$. In general the answer is $n=N^2$.", SOL, "960", FIN},
+    {"First $x=2$. So the answer is $n=960$. In general the answer is $n=N^2$.", SOL, "N^2", FIN},
     {"so $x = 5$.", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
 };
 
