@@ -112,6 +112,10 @@ int model_acts_create(const struct model *m, const struct model_acts_cfg *cfg,
     if (is_dev) { // the host copy of the index arrays, carved alike
         struct model_acts h = {0};
         a->hidx = alloc_aligned(NULL, MEM_OTHER, a->idx_bytes); // only the index arrays
+        if (!a->hidx) {
+            model_acts_destroy(m, &a);
+            return err_user(e, "out of memory for the host copy of the batch's index arrays");
+        }
         struct carve hc = {.base = a->hidx};
         h.sets = xcalloc((size_t)a->n_sets, sizeof *h.sets);
         acts_layout(&m->shape, cfg, &h, &hc);

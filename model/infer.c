@@ -16,8 +16,8 @@ static int infer_body(struct model *m, struct model_acts *a, struct kv_cache *c,
                       struct err *e) {
     const struct model_shape *s = &m->shape;
     if (!a->cfg.is_inference) return err_internal(e, "model_infer needs an inference workspace");
-    if (backend_is_device(m->be) && !c->dev_table)
-        return err_internal(e, "kv cache in host memory for a device backend (kv_cache_create_on)");
+    if (backend_is_device(m->be) != (c->dev_table != NULL))
+        return err_internal(e, "kv cache and model in different memories (kv_cache_create_on)");
     if (B <= 0 || B > c->max_seqs || cu_new[0] != 0)
         return err_user(e, "inference batch of '%d' sequences out of range 1..%d", B, c->max_seqs);
     int N = cu_new[B];
