@@ -25,6 +25,7 @@
 #include "model/kv_cache.h"
 #include "model/model_internal.h"
 #include "model/optim.h"
+#include "rollout/rollout.h"
 #ifdef GRPO_CUDA_EMU
 #include "tests/cuda/device_guard.h"
 #include "tests/cuda/emu/device_mem.h"
@@ -314,6 +315,51 @@ static void test_prefill_decode(void **state) {
     backend_cpu_destroy(&cpu);
 }
 
+// The rollout engine (prefill, fork of the prompt into G samples, decode, sampling) on a model
+// in device memory against the same on the CPU, both without the batch-invariant wrapper (the
+// device leaves it out): the same sampled ids, and log-probabilities within TOL_MODEL.
+static void test_rollout(void **state) {
+    (void)state;
+    struct err e = {0};
+    struct backend *cpu;
+    struct model *c = cpu_model(&cpu, 13), *d;
+    assert_int_equal(model_create(&shape, gpu_be, NULL, &d, &e), 0);
+    params_up(d, c->params);
+    struct rollout_cfg rc;
+    rollout_cfg_defaults(&rc);
+    rc.max_new_tokens = 12;
+    rc.kv_cache_mb = 4;
+    rc.max_batch_seqs = 16;
+    rc.is_batch_invariant = false;
+    enum { NQ = 3, G = 4 };
+    int32_t ids[NQ][9];
+    struct rollout_query qs[NQ];
+    for (int q = 0; q < NQ; q++) {
+        for (int t = 0; t < 9; t++) ids[q][t] = (int32_t)((q * 31 + t * 7 + 3) % shape.V);
+        qs[q] = (struct rollout_query){.id = 40 + q, .ids = ids[q], .n_ids = 5 + 2 * q};
+    }
+    struct rollout_result r[2] = {{0}};
+    struct model *ms[2] = {c, d};
+    for (int k = 0; k < 2; k++) {
+        struct rollout_engine *g = NULL;
+        assert_int_equal(rollout_engine_create(ms[k], NULL, NULL, &rc, NULL, &g, &e), 0);
+        assert_int_equal(rollout_generate(g, qs, NQ, G, 3, 77, &r[k], &e), 0);
+        rollout_engine_destroy(&g);
+    }
+    assert_int_equal(r[0].n_samples, NQ * G);
+    assert_int_equal(r[1].n_samples, NQ * G);
+    int64_t n = r[0].resp_off[r[0].n_samples];
+    assert_int_equal(r[1].resp_off[r[1].n_samples], n);
+    assert_memory_equal(r[1].resp_off, r[0].resp_off, sizeof(int64_t) * (NQ * G + 1));
+    assert_memory_equal(r[1].resp_ids, r[0].resp_ids, sizeof(int32_t) * (size_t)n);
+    expect("rollout logprob (sampled)", r[1].logprob, r[0].logprob, (size_t)n, TOL_MODEL);
+    expect("rollout logprob (model)", r[1].logprob_model, r[0].logprob_model, (size_t)n, TOL_MODEL);
+    for (int k = 0; k < 2; k++) rollout_result_free(&r[k]);
+    model_destroy(&d);
+    model_destroy(&c);
+    backend_cpu_destroy(&cpu);
+}
+
 int main(void) {
     if (cuda_device_count() == 0) {
         printf("no CUDA device: skipping the CUDA model test\n");
@@ -330,9 +376,9 @@ int main(void) {
     device_guard_create(cuda, &gpu_be);
     emu_device_guard(true);
 #endif
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_forward_backward),
-                                       cmocka_unit_test(test_checkpoint),
-                                       cmocka_unit_test(test_prefill_decode)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_backward), cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_prefill_decode), cmocka_unit_test(test_rollout)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 #ifdef GRPO_CUDA_EMU
     emu_device_guard(false);
