@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "model/ckpt.h"
-#include "model/cpu/cpu.h"
+#include "model/device.h"
 #include "rollout/jsonl.h"
 
 static const char usage[] =
@@ -37,6 +37,7 @@ static const char usage[] =
     "  --max-batch-seqs N     most sequences decoded per step (default 256)\n"
     "  --batch-queries N      queries read before generating (default 64)\n"
     "  --threads N            CPU threads (default: OMP_NUM_THREADS, else all cores)\n"
+    "  --device D             cpu | cuda (CUDA device 0; default cpu)\n"
     "  --plan                 print the memory plan and statistics to stderr\n";
 
 struct gen_args {
@@ -44,7 +45,7 @@ struct gen_args {
     const char *stop[ROLLOUT_MAX_STOP];
     struct rollout_cfg cfg;
     struct rollout_jsonl_opts o;
-    int threads, is_plan;
+    int threads, is_plan, device;
 };
 
 static int parse_int(const char *flag, const char *v, long long lo, long long hi, long long *out,
@@ -89,6 +90,8 @@ static int parse_args(int argc, char **argv, struct gen_args *a, struct err *e) 
             a->chat = v;
         else if (!strcmp(f, "--system-prompt"))
             a->system = v;
+        else if (!strcmp(f, "--device"))
+            TRY(model_device_parse(v, "generate: --device", &a->device, e));
         else if (!strcmp(f, "--temperature"))
             TRY(parse_real(f, v, &a->cfg.sampling.temperature, e));
         else if (!strcmp(f, "--top-p"))
@@ -179,7 +182,7 @@ int cmd_generate(int argc, char **argv, struct err *e) {
     struct chat_template *chat = NULL;
     struct rollout_engine *g = NULL;
     int rc = 0;
-    TRY_FAIL(rc, backend_cpu_create(a.threads, &be, e));
+    TRY_FAIL(rc, model_backend_create(a.device, 0, a.threads, "generate: --device", &be, e));
     TRY_FAIL(rc, model_load_path(a.model, be, NULL, &m, e));
     TRY_FAIL(rc, open_tokenizer(&a, &tok, e));
     if (tok) {
@@ -205,6 +208,6 @@ fail:
     chat_template_destroy(&chat);
     tokenizer_destroy(&tok);
     model_destroy(&m);
-    backend_cpu_destroy(&be);
+    model_backend_destroy(&be);
     return rc;
 }

@@ -5,12 +5,12 @@
 
 #include "cli/commands.h"
 #include "model/ckpt.h"
-#include "model/cpu/cpu.h"
+#include "model/device.h"
 #include "model/logprobs.h"
 
 static const char usage[] =
-    "usage: grpo logprobs --model DIR|CKPT.h5 [--temperature T] [--threads N] < IN.jsonl > "
-    "OUT.jsonl\n"
+    "usage: grpo logprobs --model DIR|CKPT.h5 [--temperature T] [--threads N] [--device D] < "
+    "IN.jsonl > OUT.jsonl\n"
     "\n"
     "Reads one JSON object {\"ids\": [...]} per line and writes {\"logprobs\": [...],\n"
     "\"entropy\": [...]} per line: logprobs[i] = log p(ids[i+1] | ids[0..i]) and entropy[i]\n"
@@ -20,7 +20,8 @@ static const char usage[] =
     "                     checkpoint (.h5)\n"
     "  --temperature T    log-probabilities of softmax(logits / T), as a sampler at\n"
     "                     temperature T draws them (default 1)\n"
-    "  --threads N        CPU threads (default: OMP_NUM_THREADS, else all cores)\n";
+    "  --threads N        CPU threads (default: OMP_NUM_THREADS, else all cores)\n"
+    "  --device D         cpu | cuda (CUDA device 0; default cpu)\n";
 
 int cmd_logprobs(int argc, char **argv, struct err *e) {
     if (cli_wants_help(argc, argv)) {
@@ -28,7 +29,7 @@ int cmd_logprobs(int argc, char **argv, struct err *e) {
         return 0;
     }
     const char *model_path = NULL;
-    int n_threads = 0;
+    int n_threads = 0, device = 0;
     float temperature = 1.0f;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc)
@@ -41,6 +42,8 @@ int cmd_logprobs(int argc, char **argv, struct err *e) {
                                 argv[i]);
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             n_threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            TRY(model_device_parse(argv[++i], "logprobs: --device", &device, e));
         else
             return err_user(e, "logprobs: unexpected argument '%s' (see 'grpo logprobs --help')",
                             argv[i]);
@@ -49,11 +52,11 @@ int cmd_logprobs(int argc, char **argv, struct err *e) {
     struct backend *be = NULL;
     struct model *m = NULL;
     int rc = 0;
-    TRY_FAIL(rc, backend_cpu_create(n_threads, &be, e));
+    TRY_FAIL(rc, model_backend_create(device, 0, n_threads, "logprobs: --device", &be, e));
     TRY_FAIL(rc, model_load_path(model_path, be, NULL, &m, e));
     rc = model_logprobs_jsonl(m, temperature, stdin, "stdin", stdout, e);
 fail:
     model_destroy(&m);
-    backend_cpu_destroy(&be);
+    model_backend_destroy(&be);
     return rc;
 }

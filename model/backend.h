@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/alloc.h"
+
 // A paged KV cache as kernels see it (model/kv_cache.h owns it). Block b holds, for every
 // layer l, K then V of block_size positions: k(l, hk, j) is at
 // pool + ((b * L + l) * 2 + 0) * Hkv * block_size * D + (hk * block_size + j % block_size) * D.
@@ -21,6 +23,22 @@ struct kv_view {
 
 struct backend_ops {
     const char *name;
+    // ---- memory ----
+    // is_device: the buffers the kernels take live in device memory, which host code reaches
+    // only through the copy hooks below. false (host memory: the CPU backend, and tables that
+    // leave the hooks NULL): host code reads and writes the buffers in place, and the model's
+    // own host arrays (the caller's log-probabilities, logits) go to the kernels directly.
+    bool is_device;
+    // n_bytes of zeroed memory aligned to ALLOC_ALIGN (at least); NULL when out of memory.
+    void *(*alloc)(void *ctx, size_t n_bytes);
+    void (*free)(void *ctx, void *p); // p from alloc, or NULL
+    // Copies: h2d returns when src may be reused, d2h when dst holds the data (both wait for
+    // the kernels queued before them); d2d and memset are ordered with the kernels.
+    void (*copy_h2d)(void *ctx, void *dst, const void *src, size_t n_bytes);
+    void (*copy_d2h)(void *ctx, void *dst, const void *src, size_t n_bytes);
+    void (*copy_d2d)(void *ctx, void *dst, const void *src, size_t n_bytes);
+    void (*memset)(void *ctx, void *dst, int byte, size_t n_bytes);
+    // ---- kernels ----
     // C(M,N) = alpha op(A) op(B) + beta C; op(X) = X or X^T; lda/ldb/ldc row strides.
     void (*gemm)(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc);
@@ -83,3 +101,17 @@ struct backend {
     void *ctx;
     int n_threads;
 };
+
+// Memory through a backend (model/backend.c), what model code calls: on a host backend
+// (!ops->is_device) alloc_aligned / alloc_free and memcpy, exactly as before the hooks
+// existed; on a device backend its hooks, with the bytes counted in the ledger under tag all
+// the same. A copy whose dst == src does nothing.
+bool backend_is_device(const struct backend *be);
+void *backend_alloc(const struct backend *be, struct mem_ledger *ledger, enum mem_tag tag,
+                    size_t n_bytes);
+void backend_free(const struct backend *be, struct mem_ledger *ledger, enum mem_tag tag,
+                  size_t n_bytes, void **p);
+void backend_copy_h2d(const struct backend *be, void *dst, const void *src, size_t n_bytes);
+void backend_copy_d2h(const struct backend *be, void *dst, const void *src, size_t n_bytes);
+void backend_copy_d2d(const struct backend *be, void *dst, const void *src, size_t n_bytes);
+void backend_memset(const struct backend *be, void *dst, int byte, size_t n_bytes);

@@ -9,27 +9,36 @@
 #include "io/hf_config.h"
 #include "model/hf.h"
 
-static int write_group(const struct model *m, struct h5file *f, const char *group,
-                       const float *base, struct err *e) {
+// buf is a flat buffer in the backend's memory (staged through the host on a device).
+static int write_group(const struct model *m, struct h5file *f, const char *group, const float *buf,
+                       struct err *e) {
     char name[256];
-    for (int i = 0; i < m->n_tensors; i++) {
+    float *base = model_host_get(m, buf, true);
+    int rc = 0;
+    for (int i = 0; i < m->n_tensors && rc == 0; i++) {
         const struct model_tensor *t = &m->tensors[i];
         snprintf(name, sizeof name, "%s/%s", group, t->name);
-        TRY(h5_write(f, name, H5_F32, t->ndim, t->shape, base + t->offset, e));
+        rc = h5_write(f, name, H5_F32, t->ndim, t->shape, base + t->offset, e);
     }
-    return 0;
+    model_host_put(m, (float *)buf, &base, false);
+    return rc;
 }
 
-static int read_group(const struct model *m, struct h5file *f, const char *group, float *base,
+static int read_group(const struct model *m, struct h5file *f, const char *group, float *buf,
                       struct err *e) {
     char name[256];
-    for (int i = 0; i < m->n_tensors; i++) {
+    float *base = model_host_get(m, buf, false);
+    int rc = 0;
+    for (int i = 0; i < m->n_tensors && rc == 0; i++) {
         const struct model_tensor *t = &m->tensors[i];
         snprintf(name, sizeof name, "%s/%s", group, t->name);
-        if (!h5_exists(f, name)) return err_user(e, "%s: missing tensor '%s'", h5_path(f), name);
-        TRY(h5_read(f, name, H5_F32, t->ndim, t->shape, base + t->offset, e));
+        if (!h5_exists(f, name))
+            rc = err_user(e, "%s: missing tensor '%s'", h5_path(f), name);
+        else
+            rc = h5_read(f, name, H5_F32, t->ndim, t->shape, base + t->offset, e);
     }
-    return 0;
+    model_host_put(m, buf, &base, rc == 0);
+    return rc;
 }
 
 int model_write_h5(const struct model *m, struct h5file *f, struct err *e) {

@@ -98,24 +98,48 @@ int model_acts_create(const struct model *m, const struct model_acts_cfg *cfg,
     a->sets =
         xcalloc((size_t)(cfg->is_recompute || cfg->is_inference ? 1 : m->shape.L), sizeof *a->sets);
     a->n_bytes = model_acts_bytes(&m->shape, cfg);
-    a->buf = alloc_aligned(m->ledger, MEM_ACTS, a->n_bytes);
-    if (!a->buf) {
+    a->buf = backend_alloc(m->be, m->ledger, MEM_ACTS, a->n_bytes);
+    bool is_dev = backend_is_device(m->be);
+    size_t n_io = 3 * (size_t)cfg->n_tokens_max * sizeof(float);
+    if (a->buf && is_dev) a->io = backend_alloc(m->be, m->ledger, MEM_OTHER, n_io);
+    if (!a->buf || (is_dev && !a->io)) {
         size_t n = a->n_bytes;
-        free(a->sets);
-        free(a);
+        model_acts_destroy(m, &a);
         return err_user(e, "out of memory for %zu bytes of activations", n);
     }
     struct carve c = {.base = a->buf};
     acts_layout(&m->shape, cfg, a, &c);
     CHECK(c.off == a->n_bytes, "activation layout changed");
+    a->idx_bytes = (size_t)((char *)a->resid - (char *)a->buf);
+    a->h_tokens = a->tokens, a->h_targets = a->targets, a->h_pos = a->pos, a->h_cu = a->cu;
+    if (is_dev) { // the host copy of the index arrays, carved alike
+        struct model_acts h = {0};
+        a->hidx = alloc_aligned(NULL, MEM_OTHER, a->idx_bytes); // only the index arrays
+        if (!a->hidx) {
+            model_acts_destroy(m, &a);
+            return err_user(e, "out of memory for the host copy of the batch's index arrays");
+        }
+        struct carve hc = {.base = a->hidx};
+        h.sets = xcalloc((size_t)a->n_sets, sizeof *h.sets);
+        acts_layout(&m->shape, cfg, &h, &hc);
+        free(h.sets);
+        a->h_tokens = h.tokens, a->h_targets = h.targets, a->h_pos = h.pos, a->h_cu = h.cu;
+    }
     *out = a;
     return 0;
+}
+
+void model_upload_idx(const struct model *m, struct model_acts *a) {
+    backend_copy_h2d(m->be, a->tokens, a->h_tokens, a->idx_bytes);
 }
 
 void model_acts_destroy(const struct model *m, struct model_acts **pa) {
     if (!pa || !*pa) return;
     struct model_acts *a = *pa;
-    alloc_free(m->ledger, MEM_ACTS, a->n_bytes, &a->buf);
+    backend_free(m->be, m->ledger, MEM_ACTS, a->n_bytes, &a->buf);
+    backend_free(m->be, m->ledger, MEM_OTHER, 3 * (size_t)a->cfg.n_tokens_max * sizeof(float),
+                 (void **)&a->io);
+    free(a->hidx);
     free(a->sets);
     free(a);
     *pa = NULL;
@@ -160,12 +184,12 @@ void model_block_forward(struct model *m, struct model_acts *a, struct block_act
         op->attention_cache(cx, ba->att, ba->qkv, inf->kv, l, inf->cu_new, inf->start, a->B, s->H);
     else
         op->attention_forward(cx, ba->att, ba->lse, ba->qkv, a->cu, a->B, s->H, s->Hkv, s->D);
-    memcpy(ba->hmid, in, sizeof(float) * (size_t)N * C);
+    backend_copy_d2d(m->be, ba->hmid, in, sizeof(float) * (size_t)N * C);
     linear(m, ba->hmid, ba->att, P(lo->wo), N, C, HD, 1.0f);
     op->rmsnorm_forward(cx, ba->xn2, ba->rstd2, ba->hmid, P(lo->ln2), N, C, s->rms_eps);
     linear(m, ba->gu, ba->xn2, P(lo->wgu), N, 2 * s->F, C, 0.0f);
     op->swiglu_forward(cx, a->act, ba->gu, N, s->F);
-    memcpy(out, ba->hmid, sizeof(float) * (size_t)N * C);
+    backend_copy_d2d(m->be, out, ba->hmid, sizeof(float) * (size_t)N * C);
     linear(m, out, a->act, P(lo->wd), N, C, s->F, 1.0f);
 }
 
@@ -193,17 +217,18 @@ static int load_batch(struct model *m, struct model_acts *a, const int32_t *toke
         if (T > s->max_pos)
             return err_user(e, "sequence %d has '%d' tokens, more than max_position_embeddings %d",
                             b, T, s->max_pos);
-        for (int t = 0; t < T; t++) a->pos[cu_seqlens[b] + t] = t;
+        for (int t = 0; t < T; t++) a->h_pos[cu_seqlens[b] + t] = t;
     }
     for (int t = 0; t < N; t++) {
         if (tokens[t] < 0 || tokens[t] >= s->V)
             return err_user(e, "token id '%d' at %d out of range 0..%d", tokens[t], t, s->V - 1);
         if (targets && targets[t] >= s->V)
             return err_user(e, "target id '%d' at %d out of range 0..%d", targets[t], t, s->V - 1);
-        a->targets[t] = targets ? targets[t] : -1;
+        a->h_targets[t] = targets ? targets[t] : -1;
     }
-    memcpy(a->tokens, tokens, sizeof(int32_t) * (size_t)N);
-    memcpy(a->cu, cu_seqlens, sizeof(int32_t) * (size_t)(B + 1));
+    memcpy(a->h_tokens, tokens, sizeof(int32_t) * (size_t)N);
+    memcpy(a->h_cu, cu_seqlens, sizeof(int32_t) * (size_t)(B + 1));
+    model_upload_idx(m, a);
     a->N = N;
     a->B = B;
     return 0;
@@ -226,14 +251,16 @@ int model_forward(struct model *m, struct model_acts *a, const int32_t *tokens,
         model_block_forward(m, a, &a->sets[a->n_sets == 1 ? 0 : l], l, resid_at(a, s, l),
                             resid_at(a, s, l + 1), NULL);
     model_final_norm(m, a, resid_at(a, s, s->L));
+    float *lp = a->io ? a->io : logprob; // device backends: staged, downloaded below
     for (int t0 = 0; t0 < N; t0 += a->lm_chunk) {
         int n = N - t0 < a->lm_chunk ? N - t0 : a->lm_chunk;
         lm_logits(m, a, a->hn + (size_t)t0 * s->C, n);
-        op->logsoftmax_stats(cx, logprob + t0, a->ent_out + t0, a->lse_out + t0, a->logits,
+        op->logsoftmax_stats(cx, lp + t0, a->ent_out + t0, a->lse_out + t0, a->logits,
                              a->targets + t0, n, s->V);
     }
     a->has_last_logits = true;
-    memcpy(entropy, a->ent_out, sizeof(float) * (size_t)N);
+    backend_copy_d2h(m->be, logprob, lp, sizeof(float) * (size_t)N);
+    backend_copy_d2h(m->be, entropy, a->ent_out, sizeof(float) * (size_t)N);
     return 0;
 }
 
@@ -295,6 +322,12 @@ int model_backward(struct model *m, struct model_acts *a, const float *d_logprob
     if (!m->grads) return err_internal(e, "model_backward without gradients (model_alloc_grads)");
     if (a->N <= 0 || a->cfg.is_inference) return err_internal(e, "model_backward without forward");
     int N = a->N, C = s->C;
+    if (a->io) { // device backends: the caller's gradients into device memory
+        if (d_logprob) backend_copy_h2d(m->be, a->io + N, d_logprob, sizeof(float) * (size_t)N);
+        if (d_entropy) backend_copy_h2d(m->be, a->io + 2 * N, d_entropy, sizeof(float) * (size_t)N);
+        d_logprob = d_logprob ? a->io + N : NULL;
+        d_entropy = d_entropy ? a->io + 2 * N : NULL;
+    }
     // LM head, chunk by chunk from the last one, whose logits forward left in the buffer (so a
     // batch of one chunk computes its logits once): dlogits -> dhn (into dxn), dWlm.
     int last = (N - 1) / a->lm_chunk * a->lm_chunk;

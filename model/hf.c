@@ -83,6 +83,7 @@ int model_read_safetensors(struct model *m, const char *dir, struct err *e) {
     struct st_dir *d = NULL;
     TRY(safetensors_dir_open(dir, &d, e));
     int rc = 0;
+    float *host = model_host_get(m, m->params, false); // m->params on a host backend
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
         const struct st_tensor *st = safetensors_dir_find(d, t->name);
@@ -100,9 +101,10 @@ int model_read_safetensors(struct model *m, const char *dir, struct err *e) {
                           got, want);
             goto fail;
         }
-        TRY_FAIL(rc, safetensors_read_f32(st, m->params + t->offset, t->n, e));
+        TRY_FAIL(rc, safetensors_read_f32(st, host + t->offset, t->n, e));
     }
 fail:
+    model_host_put(m, m->params, &host, rc == 0);
     safetensors_dir_close(&d);
     return rc;
 }
@@ -136,15 +138,17 @@ int model_save_hf(const struct model *m, const char *dir, struct err *e) {
     snprintf(path, sizeof path, "%s/config.json", dir);
     TRY(hf_config_write(path, &c, e));
     struct st_write_tensor *ts = xcalloc((size_t)m->n_tensors, sizeof *ts);
+    float *host = model_host_get(m, m->params, true);
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
         ts[i] = (struct st_write_tensor){.name = t->name,
                                          .ndim = t->ndim,
                                          .shape = {t->shape[0], t->shape[1]},
-                                         .data = m->params + t->offset};
+                                         .data = host + t->offset};
     }
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     int rc = safetensors_write_f32(path, ts, m->n_tensors, e);
+    model_host_put(m, m->params, &host, false);
     free(ts);
     return rc;
 }

@@ -16,7 +16,14 @@ size_t kv_cache_bytes(const struct model_shape *s, const struct kv_cache_cfg *cf
 
 int kv_cache_create(const struct model_shape *s, const struct kv_cache_cfg *cfg,
                     struct mem_ledger *ledger, struct kv_cache **out, struct err *e) {
+    return kv_cache_create_on(NULL, s, cfg, ledger, out, e);
+}
+
+int kv_cache_create_on(const struct backend *be, const struct model_shape *s,
+                       const struct kv_cache_cfg *cfg, struct mem_ledger *ledger,
+                       struct kv_cache **out, struct err *e) {
     *out = NULL;
+    if (be && !backend_is_device(be)) be = NULL; // host memory: the plain cache
     if (cfg->n_blocks <= 0 || cfg->block_size <= 0 || cfg->max_seqs <= 0 || cfg->max_len <= 0)
         return err_user(e,
                         "kv cache sizes must be positive (blocks %d, block size %d, seqs %d, "
@@ -35,10 +42,17 @@ int kv_cache_create(const struct model_shape *s, const struct kv_cache_cfg *cfg,
                            .max_blocks_per_seq =
                                (cfg->max_len + cfg->block_size - 1) / cfg->block_size,
                            .block_floats = block_floats(s, cfg->block_size),
-                           .ledger = ledger};
-    c->pool = alloc_aligned(ledger, MEM_KV_CACHE, kv_cache_bytes(s, cfg));
-    if (!c->pool) {
-        free(c);
+                           .ledger = ledger,
+                           .be = be};
+    size_t n_table = sizeof(int32_t) * (size_t)c->max_seqs * c->max_blocks_per_seq;
+    if (be) {
+        c->pool = backend_alloc(be, ledger, MEM_KV_CACHE, kv_cache_bytes(s, cfg));
+        c->dev_table = backend_alloc(be, ledger, MEM_KV_CACHE, n_table);
+    } else {
+        c->pool = alloc_aligned(ledger, MEM_KV_CACHE, kv_cache_bytes(s, cfg));
+    }
+    if (!c->pool || (be && !c->dev_table)) {
+        kv_cache_destroy(&c);
         return err_user(e, "out of memory for a kv cache of %zu bytes", kv_cache_bytes(s, cfg));
     }
     c->refcount = xcalloc((size_t)c->n_blocks, sizeof *c->refcount);
@@ -56,9 +70,16 @@ int kv_cache_create(const struct model_shape *s, const struct kv_cache_cfg *cfg,
 void kv_cache_destroy(struct kv_cache **pc) {
     if (!pc || !*pc) return;
     struct kv_cache *c = *pc;
-    alloc_free(c->ledger, MEM_KV_CACHE, (size_t)c->n_blocks * c->block_floats * sizeof(float),
-               (void **)&c->pool);
-    for (int i = 0; i < c->max_seqs; i++) free(c->seqs[i].blocks);
+    size_t n_pool = (size_t)c->n_blocks * c->block_floats * sizeof(float);
+    if (c->be) {
+        backend_free(c->be, c->ledger, MEM_KV_CACHE, n_pool, (void **)&c->pool);
+        backend_free(c->be, c->ledger, MEM_KV_CACHE,
+                     sizeof(int32_t) * (size_t)c->max_seqs * c->max_blocks_per_seq,
+                     (void **)&c->dev_table);
+    } else {
+        alloc_free(c->ledger, MEM_KV_CACHE, n_pool, (void **)&c->pool);
+    }
+    for (int i = 0; c->seqs && i < c->max_seqs; i++) free(c->seqs[i].blocks);
     free(c->seqs);
     free(c->refcount);
     free(c->free_list);
@@ -130,8 +151,12 @@ int kv_seq_reserve(struct kv_cache *c, int id, int n_new, struct err *e) {
         if (c->refcount[last] > 1) {
             int b = block_take(c, e);
             if (b < 0) return b;
-            memcpy(c->pool + (size_t)b * c->block_floats, c->pool + (size_t)last * c->block_floats,
-                   sizeof(float) * c->block_floats);
+            float *dst = c->pool + (size_t)b * c->block_floats;
+            const float *src = c->pool + (size_t)last * c->block_floats;
+            if (c->be)
+                backend_copy_d2d(c->be, dst, src, sizeof(float) * c->block_floats);
+            else
+                memcpy(dst, src, sizeof(float) * c->block_floats);
             block_release(c, last);
             s->blocks[s->n_blocks - 1] = b;
         }

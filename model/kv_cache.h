@@ -30,6 +30,8 @@ struct kv_cache {
     struct kv_seq *seqs; // (max_seqs)
     int32_t *call_table; // (max_seqs, max_blocks_per_seq) rows of the current call
     struct mem_ledger *ledger;
+    const struct backend *be; // kv_cache_create_on a device backend (borrowed), else NULL
+    int32_t *dev_table;       // device copy of call_table (uploaded per call), else NULL
 };
 
 struct kv_cache_cfg {
@@ -42,6 +44,11 @@ struct kv_cache_cfg {
 size_t kv_cache_bytes(const struct model_shape *s, const struct kv_cache_cfg *cfg);
 int kv_cache_create(const struct model_shape *s, const struct kv_cache_cfg *cfg,
                     struct mem_ledger *ledger, struct kv_cache **out, struct err *e);
+// The same with the pool (and a copy of the block table) in be's memory: what model_infer
+// needs on a device backend; on a host backend the same as kv_cache_create.
+int kv_cache_create_on(const struct backend *be, const struct model_shape *s,
+                       const struct kv_cache_cfg *cfg, struct mem_ledger *ledger,
+                       struct kv_cache **out, struct err *e);
 void kv_cache_destroy(struct kv_cache **c);
 
 // A new empty sequence; an error when all max_seqs slots are used.

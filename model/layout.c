@@ -120,7 +120,7 @@ int model_create(const struct model_shape *shape, const struct backend *be,
     m->be = be;
     m->ledger = ledger;
     build_table(m);
-    m->params = alloc_aligned(ledger, MEM_PARAMS, m->n_params * sizeof(float));
+    m->params = backend_alloc(be, ledger, MEM_PARAMS, m->n_params * sizeof(float));
     if (!m->params) {
         size_t n = m->n_params;
         model_destroy(&m);
@@ -133,8 +133,8 @@ int model_create(const struct model_shape *shape, const struct backend *be,
 void model_destroy(struct model **pm) {
     if (!pm || !*pm) return;
     struct model *m = *pm;
-    alloc_free(m->ledger, MEM_PARAMS, m->n_params * sizeof(float), (void **)&m->params);
-    alloc_free(m->ledger, MEM_GRADS, m->n_params * sizeof(float), (void **)&m->grads);
+    backend_free(m->be, m->ledger, MEM_PARAMS, m->n_params * sizeof(float), (void **)&m->params);
+    backend_free(m->be, m->ledger, MEM_GRADS, m->n_params * sizeof(float), (void **)&m->grads);
     free(m->tensors);
     free(m->layer);
     free(m);
@@ -143,13 +143,13 @@ void model_destroy(struct model **pm) {
 
 int model_alloc_grads(struct model *m, struct err *e) {
     if (m->grads) return 0;
-    m->grads = alloc_aligned(m->ledger, MEM_GRADS, m->n_params * sizeof(float));
+    m->grads = backend_alloc(m->be, m->ledger, MEM_GRADS, m->n_params * sizeof(float));
     if (!m->grads) return err_user(e, "out of memory for %zu gradients", m->n_params);
     return 0;
 }
 
 void model_zero_grads(struct model *m) {
-    if (m->grads) memset(m->grads, 0, m->n_params * sizeof(float));
+    if (m->grads) backend_memset(m->be, m->grads, 0, m->n_params * sizeof(float));
 }
 
 const struct model_tensor *model_find_tensor(const struct model *m, const char *name) {
@@ -159,13 +159,29 @@ const struct model_tensor *model_find_tensor(const struct model *m, const char *
 }
 
 void model_init_params(struct model *m, uint64_t seed, float std) {
+    float *host = model_host_get(m, m->params, false);
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
-        float *p = m->params + t->offset;
+        float *p = host + t->offset;
         bool is_norm = strstr(t->name, "norm.weight") != NULL;
         struct rng_seq rs;
         rng_seq_init(&rs, seed, rng_stream_id(RNG_INIT, (uint64_t)i, 0, 0), 0);
         for (size_t j = 0; j < t->n; j++)
             p[j] = is_norm ? 1.0f : t->ndim == 2 ? (float)(std * rng_seq_normal(&rs)) : 0.0f;
     }
+    model_host_put(m, m->params, &host, true);
+}
+
+float *model_host_get(const struct model *m, const float *buf, bool is_read) {
+    if (!backend_is_device(m->be)) return (float *)buf;
+    float *h = xmalloc(m->n_params * sizeof(float));
+    if (is_read) backend_copy_d2h(m->be, h, buf, m->n_params * sizeof(float));
+    return h;
+}
+
+void model_host_put(const struct model *m, float *buf, float **host, bool is_write) {
+    if (!host || !*host || *host == buf) return;
+    if (is_write) backend_copy_h2d(m->be, buf, *host, m->n_params * sizeof(float));
+    free(*host);
+    *host = NULL;
 }

@@ -65,11 +65,11 @@ struct model {
     struct mem_ledger *ledger; // borrowed, may be NULL
     int n_tensors;
     struct model_tensor *tensors;
-    size_t n_params;                               // floats in the flat buffer
-    float *params;                                 // (n_params), tagged MEM_PARAMS
-    float *grads;                                  // (n_params) or NULL; model_alloc_grads
-    struct model_layer_off *layer;                 // (L)
-    size_t embed, norm, lm_head;                   // lm_head == embed when tied
+    size_t n_params;               // floats in the flat buffer
+    float *params;                 // (n_params), tagged MEM_PARAMS; in be's memory (model_host_get)
+    float *grads;                  // (n_params) or NULL; model_alloc_grads
+    struct model_layer_off *layer; // (L)
+    size_t embed, norm, lm_head;   // lm_head == embed when tied
     size_t score0_w, score0_b, score2_w, score2_b; // RM heads (score2 = score.weight for SCORE)
 };
 
@@ -82,6 +82,13 @@ int model_alloc_grads(struct model *m, struct err *e);
 void model_zero_grads(struct model *m);
 // The tensor named name, or NULL.
 const struct model_tensor *model_find_tensor(const struct model *m, const char *name);
+// Host access to a flat buffer of n_params floats (m->params, m->grads, an AdamW moment), which
+// lives in device memory on a device backend (backend_is_device): model_host_get returns buf
+// itself on a host backend, else a host copy (downloaded when is_read); model_host_put uploads
+// the copy when is_write and frees it (nothing on a host backend). Between the two, host code
+// reads or writes the returned pointer.
+float *model_host_get(const struct model *m, const float *buf, bool is_read);
+void model_host_put(const struct model *m, float *buf, float **host, bool is_write);
 // Fills the parameters like Hugging Face's init: normal(0, std) matrices and embedding,
 // ones for norms, zeros for biases; deterministic in seed (Philox).
 void model_init_params(struct model *m, uint64_t seed, float std);

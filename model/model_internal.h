@@ -25,8 +25,14 @@ struct model_acts {
     void *buf;
     // Current batch.
     int N, B;
-    int32_t *tokens, *targets, *pos, *cu; // (N), (N), (N), (N+1)
-    float *resid;                         // (n_resid, N, C) block inputs; last = final stream
+    int32_t *tokens, *targets, *pos, *cu; // (N), (N), (N), (N+1), the first idx_bytes of buf
+    // Host side of the index arrays: the same pointers on a host backend; on a device backend a
+    // host copy (hidx, same layout) filled by the host and uploaded once per batch (upload_idx).
+    int32_t *h_tokens, *h_targets, *h_pos, *h_cu;
+    size_t idx_bytes;
+    void *hidx;
+    float *io;    // device backends only: (3, N) the caller's log-probs, d_logprob, d_entropy
+    float *resid; // (n_resid, N, C) block inputs; last = final stream
     struct block_acts *sets;
     float *rstdf;             // (N)
     float *hn;                // (N,C) final norm output
@@ -49,5 +55,7 @@ struct infer_args {
 // Block l on a->N tokens: in (N,C) -> out (N,C), keeping activations in ba.
 void model_block_forward(struct model *m, struct model_acts *a, struct block_acts *ba, int l,
                          const float *in, float *out, const struct infer_args *inf);
+// Uploads the index arrays the host filled (h_tokens ..) to the device (nothing on the host).
+void model_upload_idx(const struct model *m, struct model_acts *a);
 // Final norm into a->hn.
 void model_final_norm(struct model *m, struct model_acts *a, const float *in);

@@ -18,8 +18,9 @@ int adamw_create(const struct model *m, const struct adamw_cfg *cfg, struct adam
     o->cfg = *cfg;
     o->n = m->n_params;
     o->ledger = m->ledger;
-    o->m = alloc_aligned(o->ledger, MEM_MOMENTS, o->n * sizeof(float));
-    o->v = alloc_aligned(o->ledger, MEM_MOMENTS, o->n * sizeof(float));
+    o->be = m->be;
+    o->m = backend_alloc(o->be, o->ledger, MEM_MOMENTS, o->n * sizeof(float));
+    o->v = backend_alloc(o->be, o->ledger, MEM_MOMENTS, o->n * sizeof(float));
     if (!o->m || !o->v) {
         adamw_destroy(&o);
         return err_user(e, "out of memory for AdamW moments (%zu floats)", m->n_params);
@@ -31,8 +32,8 @@ int adamw_create(const struct model *m, const struct adamw_cfg *cfg, struct adam
 void adamw_destroy(struct adamw **po) {
     if (!po || !*po) return;
     struct adamw *o = *po;
-    alloc_free(o->ledger, MEM_MOMENTS, o->n * sizeof(float), (void **)&o->m);
-    alloc_free(o->ledger, MEM_MOMENTS, o->n * sizeof(float), (void **)&o->v);
+    backend_free(o->be, o->ledger, MEM_MOMENTS, o->n * sizeof(float), (void **)&o->m);
+    backend_free(o->be, o->ledger, MEM_MOMENTS, o->n * sizeof(float), (void **)&o->v);
     free(o);
     *po = NULL;
 }

@@ -16,9 +16,10 @@ struct adamw_cfg {
 struct adamw {
     struct adamw_cfg cfg;
     size_t n;     // floats, = model n_params
-    float *m, *v; // (n) first and second moments, tagged MEM_MOMENTS
+    float *m, *v; // (n) first and second moments, tagged MEM_MOMENTS, in be's memory
     int64_t step; // steps taken (bias correction uses step after increment)
     struct mem_ledger *ledger;
+    const struct backend *be; // the model's (borrowed)
 };
 
 int adamw_create(const struct model *m, const struct adamw_cfg *cfg, struct adamw **out,

@@ -38,7 +38,7 @@ int reward_rm_create(struct model *model, int max_batch, int max_len, struct rew
                               .block_size = RM_BLOCK,
                               .max_seqs = max_batch,
                               .max_len = max_len};
-    TRY_FAIL(rc, kv_cache_create(&model->shape, &kc, NULL, &r->cache, e));
+    TRY_FAIL(rc, kv_cache_create_on(model->be, &model->shape, &kc, NULL, &r->cache, e));
     r->tokens = xcalloc((size_t)max_batch * (size_t)max_len, sizeof *r->tokens);
     r->cu = xcalloc((size_t)max_batch + 1, sizeof *r->cu);
     r->seqs = xcalloc((size_t)max_batch, sizeof *r->seqs);

@@ -181,10 +181,12 @@ int rollout_engine_create(struct model *m, const struct tokenizer *tok,
                               .block_size = g->plan.block_size,
                               .max_seqs = g->plan.max_seqs_slots,
                               .max_len = m->shape.max_pos};
-    TRY_FAIL(rc, kv_cache_create(&m->shape, &kc, ledger, &g->kv, e));
+    TRY_FAIL(rc, kv_cache_create_on(m->be, &m->shape, &kc, ledger, &g->kv, e)); // be's memory
     struct model_acts_cfg ac = {.n_tokens_max = g->plan.n_tokens_max, .is_inference = true};
     TRY_FAIL(rc, model_acts_create(m, &ac, &g->acts, e));
-    if (cfg->is_batch_invariant) g->inv = invariant_backend_create(m->be, &m->shape);
+    // (the batch-invariant wrapper pads on the host: CPU only for now, docs/cuda.md)
+    if (cfg->is_batch_invariant && !backend_is_device(m->be))
+        g->inv = invariant_backend_create(m->be, &m->shape);
     g->buf_bytes =
         g->plan.buffers_bytes - (g->inv ? invariant_backend_bytes(&m->shape, g->n_threads) : 0);
     g->buf = alloc_aligned(ledger, MEM_ROLLOUT, g->buf_bytes);

@@ -8,7 +8,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "model/ckpt.h"
-#include "model/cpu/cpu.h"
+#include "model/device.h"
 #include "trainer/eval.h"
 #include "trainer/setup.h"
 
@@ -104,11 +104,12 @@ static void eval_parts_destroy(struct eval_parts *p) {
     chat_template_destroy(&p->chat);
     tokenizer_destroy(&p->tok);
     model_destroy(&p->policy);
-    backend_cpu_destroy(&p->be);
+    model_backend_destroy(&p->be);
 }
 
 static int eval_parts_open(const struct config *cfg, struct eval_parts *p, struct err *e) {
-    TRY(backend_cpu_create((int)cfg->run.threads, &p->be, e));
+    TRY(model_backend_create((int)cfg->run.device, 0, (int)cfg->run.threads, "run.device", &p->be,
+                             e));
     TRY(model_load_path(cfg->model.path, p->be, NULL, &p->policy, e));
     TRY(trainer_open_tokenizer(cfg, &p->tok, &p->chat, e));
     TRY(trainer_open_dataset(cfg, cfg->data.eval_path, &p->data, e));

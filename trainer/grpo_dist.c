@@ -173,7 +173,7 @@ static int sync_weights(struct grpo *g, struct err *e) {
     MPI_Comm_rank(g->sync, &sg.rank);
     MPI_Comm_size(g->sync, &sg.size);
     if (rc != MPI_SUCCESS) return mpi_fail(e, "MPI_Bcast", rc);
-    TRY(comm_bcast_f32(&sg, r->policy->params, r->policy->n_params, 0, e));
+    TRY(run_bcast_params(r, &sg, 0, e)); // host-staged on a device backend
     timer_stop(&g->timers[GRPO_T_SYNC]);
     return 0;
 }

@@ -13,7 +13,9 @@
 #include "core/log.h"
 #include "io/ckpt.h"
 #include "model/ckpt.h"
+#include "comm/nccl.h"
 #include "model/cpu/cpu.h"
+#include "model/device.h"
 #include "trainer/setup.h"
 
 // Threads per rank: run.threads, else OMP_NUM_THREADS, else the cores of the
@@ -94,9 +96,12 @@ static int create_reference(struct run *r, struct err *e) {
             return err_user(e, "%s: the reference model's shape differs from the policy's", path);
     } else {
         TRY(model_create(&r->policy->shape, r->be, &r->ledger, &r->ref, e));
-        memcpy(r->ref->params, r->policy->params, r->policy->n_params * sizeof(float));
+        backend_copy_d2d(r->be, r->ref->params, r->policy->params,
+                         r->policy->n_params * sizeof(float));
     }
-    r->ref_hash = comm_hash_bytes(r->ref->params, r->ref->n_params * sizeof(float));
+    float *h = model_host_get(r->ref, r->ref->params, true); // the params on a host backend
+    r->ref_hash = comm_hash_bytes(h, r->ref->n_params * sizeof(float));
+    model_host_put(r->ref, r->ref->params, &h, false);
     return 0;
 }
 
@@ -192,6 +197,20 @@ static int resume_or_start(struct run *r, const char *resume, struct err *e) {
     return restore(r, path, e);
 }
 
+// run.device: the CPU backend, or CUDA on the device comm_device_bind picks for this rank (a
+// collective: every rank learns alike whether some rank has none).
+static int create_backend(struct run *r, struct err *e) {
+    int index = 0;
+    if (r->cfg.run.device == DEVICE_CUDA) {
+        struct comm_device dev;
+        TRY(comm_device_bind(r->world, &dev, e));
+        if (dev.min_devices == 0) return err_user(e, "run.device 'cuda': %s", dev.why);
+        index = dev.device;
+    }
+    return model_backend_create((int)r->cfg.run.device, index, threads_per_rank(r), "run.device",
+                                &r->be, e);
+}
+
 static void log_memory_plan(const struct run *r) {
     if (r->world->rank != 0) return;
     const struct mem_ledger *l = &r->ledger;
@@ -216,7 +235,7 @@ int run_create(const struct config *cfg, enum run_mode mode, const char *resume,
         rc = err_user(e, "run directory path too long: '%s/%s'", cfg->run.out_dir, cfg->run.name);
         goto fail;
     }
-    TRY_FAIL(rc, backend_cpu_create(threads_per_rank(r), &r->be, e));
+    TRY_FAIL(rc, create_backend(r, e));
     TRY_FAIL(rc, open_tokenizer(r, e));
     TRY_FAIL(rc, open_dataset(r, e));
     TRY_FAIL(rc, create_policy(r, e));
@@ -272,7 +291,7 @@ void run_destroy(struct run **rp) {
     dataset_destroy(&r->train);
     chat_template_destroy(&r->chat);
     tokenizer_destroy(&r->tok);
-    backend_cpu_destroy(&r->be);
+    model_backend_destroy(&r->be);
     config_destroy(&r->cfg);
     free(r);
     *rp = NULL;
@@ -309,12 +328,16 @@ fail:
 int run_save_checkpoint(struct run *r, struct err *e) {
     int rc = 0;
     // Never replace a good checkpoint by a broken one: non-finite weights stop the run.
-    for (size_t i = 0; i < r->policy->n_params; i++)
-        if (!isfinite(r->policy->params[i]))
-            return err_user(e,
-                            "step %lld: the weights hold NaN/Inf (parameter %zu); not saving over "
-                            "the last good checkpoint",
-                            (long long)r->step, i);
+    float *p = model_host_get(r->policy, r->policy->params, true);
+    size_t bad = r->policy->n_params;
+    for (size_t i = 0; i < r->policy->n_params && bad == r->policy->n_params; i++)
+        if (!isfinite(p[i])) bad = i;
+    model_host_put(r->policy, r->policy->params, &p, false);
+    if (bad < r->policy->n_params)
+        return err_user(e,
+                        "step %lld: the weights hold NaN/Inf (parameter %zu); not saving over "
+                        "the last good checkpoint",
+                        (long long)r->step, bad);
     if (r->world->rank == 0) {
         char path[2100];
         ckpt_path(path, sizeof path, r->ckpt_dir, r->step);
@@ -330,10 +353,23 @@ int run_save_checkpoint(struct run *r, struct err *e) {
 }
 
 int run_allreduce_grads(struct run *r, struct err *e) {
-    TRY(comm_allreduce_sum_f32(&r->world->learners, r->policy->grads, r->policy->n_params,
-                               r->comm_scratch, e));
-    if (r->step + 1 >= r->fault_lo && r->step + 1 <= r->fault_hi) r->policy->grads[0] = NAN;
-    return 0;
+    // MPI on host memory: on a device backend the gradients are staged through the host (NCCL
+    // on device buffers, comm/nccl.h, is the next step; docs/cuda.md).
+    struct model *m = r->policy;
+    bool is_fault = r->step + 1 >= r->fault_lo && r->step + 1 <= r->fault_hi;
+    float *g = model_host_get(m, m->grads, true);
+    int rc = comm_allreduce_sum_f32(&r->world->learners, g, m->n_params, r->comm_scratch, e);
+    if (rc == 0 && is_fault) g[0] = NAN;
+    model_host_put(m, m->grads, &g, rc == 0);
+    return rc;
+}
+
+int run_bcast_params(struct run *r, const struct comm_group *g, int root, struct err *e) {
+    struct model *m = r->policy;
+    float *p = model_host_get(m, m->params, g->rank == root);
+    int rc = comm_bcast_f32(g, p, m->n_params, root, e);
+    model_host_put(m, m->params, &p, rc == 0 && g->rank != root);
+    return rc;
 }
 
 double run_optimizer_step(struct run *r) {
@@ -353,7 +389,9 @@ double run_optimizer_step(struct run *r) {
 static int check_replicas(struct run *r, struct err *e) {
     const struct comm_group *g = &r->world->learners;
     if (g->size <= 1) return 0;
-    uint64_t h = comm_hash_bytes(r->policy->params, r->policy->n_params * sizeof(float));
+    float *p = model_host_get(r->policy, r->policy->params, true);
+    uint64_t h = comm_hash_bytes(p, r->policy->n_params * sizeof(float));
+    model_host_put(r->policy, r->policy->params, &p, false);
     double lo[2] = {(double)(h >> 32), (double)(h & 0xffffffffu)}, hi[2] = {-lo[0], -lo[1]};
     TRY(comm_allreduce_max_f64(g, lo, 2, e));
     TRY(comm_allreduce_max_f64(g, hi, 2, e));

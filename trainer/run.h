@@ -66,6 +66,9 @@ int run_save_checkpoint(struct run *r, struct err *e);
 // the NaN/Inf handling, GRPO_FAULT_NONFINITE_STEPS=A-B in the environment
 // poisons the summed gradient of optimiser steps A..B (1-based).
 int run_allreduce_grads(struct run *r, struct err *e);
+// Broadcasts the policy's parameters from root over g (MPI on host memory: staged through the
+// host when the model lives on a device, run.device cuda).
+int run_bcast_params(struct run *r, const struct comm_group *g, int root, struct err *e);
 
 // AdamW step at the scheduled learning rate; a non-finite gradient norm skips
 // the update (weights untouched), is logged and counted in r->n_nonfinite

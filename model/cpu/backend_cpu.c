@@ -8,6 +8,7 @@
 
 #include "core/check.h"
 #include "model/cpu/cpu.h"
+#include "model/cpu/memory.h"
 
 // OpenBLAS's own thread count (pthread build); declared here to avoid depending on
 // openblas_config.h being the one cblas.h pulls in.
@@ -185,6 +186,12 @@ void cpu_adamw(void *ctx, float *p, float *m, float *v, const float *g, size_t n
 
 static const struct backend_ops cpu_ops = {
     .name = "cpu",
+    .alloc = cpu_alloc, // host memory (is_device false): model/cpu/memory.c
+    .free = cpu_free,
+    .copy_h2d = cpu_copy,
+    .copy_d2h = cpu_copy,
+    .copy_d2d = cpu_copy,
+    .memset = cpu_memset,
     .gemm = cpu_gemm,
     .embedding_forward = cpu_embedding_forward,
     .embedding_backward = cpu_embedding_backward,

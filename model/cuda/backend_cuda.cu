@@ -121,8 +121,61 @@ static void cuda_adamw(void *ctx, float *p, float *m, float *v, const float *g, 
     CHECK_LAUNCH(c);
 }
 
+// ---- memory hooks (model/backend.h): device memory, copies on the backend's stream ----
+
+static void *cuda_alloc_hook(void *ctx, size_t n_bytes) {
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    void *p = NULL;
+    cudaError_t rc = cudaMalloc(&p, n_bytes ? n_bytes : 1); // 256-byte aligned
+    if (rc == cudaErrorMemoryAllocation) {
+        cudaGetLastError();
+        return NULL;
+    }
+    CHECK_CUDA(rc);
+    CHECK_CUDA(cudaMemsetAsync(p, 0, n_bytes, c->stream));
+    return p;
+}
+
+static void cuda_free_hook(void *ctx, void *p) {
+    if (!p) return;
+    CHECK_CUDA(cudaStreamSynchronize(cuda_ctx_of(ctx)->stream)); // no kernel still uses it
+    CHECK_CUDA(cudaFree(p));
+}
+
+// Host memory is pageable: wait, so the caller may reuse (h2d) or read (d2h) it at once.
+static void cuda_copy_h2d_hook(void *ctx, void *dst, const void *src, size_t n_bytes) {
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    CHECK_CUDA(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyHostToDevice, c->stream));
+    CHECK_CUDA(cudaStreamSynchronize(c->stream));
+}
+
+static void cuda_copy_d2h_hook(void *ctx, void *dst, const void *src, size_t n_bytes) {
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    CHECK_CUDA(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyDeviceToHost, c->stream));
+    CHECK_CUDA(cudaStreamSynchronize(c->stream));
+}
+
+static void cuda_copy_d2d_hook(void *ctx, void *dst, const void *src, size_t n_bytes) {
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    CHECK_CUDA(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyDeviceToDevice, c->stream));
+    CHECK_LAUNCH(c);
+}
+
+static void cuda_memset_hook(void *ctx, void *dst, int byte, size_t n_bytes) {
+    struct cuda_ctx *c = cuda_ctx_of(ctx);
+    CHECK_CUDA(cudaMemsetAsync(dst, byte, n_bytes, c->stream));
+    CHECK_LAUNCH(c);
+}
+
 static const struct backend_ops cuda_ops = {
     .name = "cuda",
+    .is_device = true,
+    .alloc = cuda_alloc_hook,
+    .free = cuda_free_hook,
+    .copy_h2d = cuda_copy_h2d_hook,
+    .copy_d2h = cuda_copy_d2h_hook,
+    .copy_d2d = cuda_copy_d2d_hook,
+    .memset = cuda_memset_hook,
     .gemm = cuda_gemm,
     .embedding_forward = cuda_embedding_forward,
     .embedding_backward = cuda_embedding_backward,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 
 #include <functional>
@@ -43,6 +44,74 @@ __asm__(".text\n.weak emu_switch\n.type emu_switch,@function\nemu_switch:\n"
         "popq %r15\npopq %r14\npopq %r13\npopq %r12\npopq %rbx\npopq %rbp\nret\n"
         ".size emu_switch, .-emu_switch\n");
 #endif
+
+// ---- device memory: separate from the host's ----
+// cudaMalloc maps pages of its own (one mapping per allocation, listed here). With the guard on
+// (emu_device_guard, device_mem.h), they are PROT_NONE except inside the emulated runtime
+// (launches, copies, memsets, cuBLAS): host code that reads or writes device memory directly,
+// instead of through a copy, faults at once. Copies with an explicit direction check that each
+// side is (or is not) device memory.
+namespace emu {
+struct dev_region {
+    char *p;
+    size_t n;
+};
+struct dev_mem {
+    dev_region r[4096];
+    int n;
+    bool is_guarded;
+    int depth; // nesting of open scopes
+};
+inline dev_mem &dmem() {
+    static dev_mem d;
+    return d;
+}
+inline void dev_protect(int prot) {
+    dev_mem &d = dmem();
+    for (int i = 0; i < d.n; i++)
+        if (mprotect(d.r[i].p, d.r[i].n, prot) != 0) abort();
+}
+inline bool dev_owns(const void *p, size_t n) {
+    dev_mem &d = dmem();
+    for (int i = 0; i < d.n; i++)
+        if ((const char *)p >= d.r[i].p && (const char *)p + n <= d.r[i].p + d.r[i].n) return true;
+    return false;
+}
+struct dev_open { // device memory accessible for the lifetime of this object
+    dev_open() {
+        if (dmem().is_guarded && dmem().depth++ == 0) dev_protect(PROT_READ | PROT_WRITE);
+    }
+    ~dev_open() {
+        if (dmem().is_guarded && --dmem().depth == 0) dev_protect(PROT_NONE);
+    }
+};
+inline void *dev_alloc(size_t n) {
+    dev_mem &d = dmem();
+    size_t sz = ((n ? n : 1) + 4095) / 4096 * 4096;
+    if (d.n == (int)(sizeof d.r / sizeof d.r[0])) return nullptr;
+    void *p = mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    if (d.is_guarded && d.depth == 0) mprotect(p, sz, PROT_NONE);
+    d.r[d.n++] = dev_region{(char *)p, sz};
+    return p;
+}
+inline void dev_free(void *p) {
+    dev_mem &d = dmem();
+    for (int i = 0; i < d.n; i++)
+        if (d.r[i].p == p) {
+            munmap(p, d.r[i].n);
+            d.r[i] = d.r[--d.n];
+            return;
+        }
+    fprintf(stderr, "emu: cudaFree of %p, not from cudaMalloc\n", p);
+    abort();
+}
+inline void dev_check(bool ok, const char *what, const void *p) {
+    if (ok) return;
+    fprintf(stderr, "emu: %s (%p)\n", what, p);
+    abort();
+}
+} // namespace emu
 
 namespace emu {
 enum state { RUNNABLE, BLOCK_WAIT, WARP_WAIT, DONE };
@@ -132,6 +201,7 @@ inline bool release() {
 inline void launch(dim3 grid, dim3 block, size_t smem, void *stream,
                    const std::function<void()> &body) {
     (void)stream;
+    dev_open o; // kernels read and write device memory
     block_run &r = run();
     r.grid = grid;
     r.block = block;
@@ -303,21 +373,34 @@ inline cudaError_t cudaStreamSynchronize(cudaStream_t) {
     return cudaSuccess;
 }
 inline cudaError_t cudaMalloc(void **p, size_t n) {
-    return *p = malloc(n), cudaSuccess;
+    *p = emu::dev_alloc(n);
+    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 inline cudaError_t cudaMallocHost(void **p, size_t n) {
     return *p = malloc(n), cudaSuccess;
 }
 inline cudaError_t cudaFree(void *p) {
-    return free(p), cudaSuccess;
+    if (p) emu::dev_free(p);
+    return cudaSuccess;
 }
 inline cudaError_t cudaFreeHost(void *p) {
     return free(p), cudaSuccess;
 }
-inline cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, cudaMemcpyKind, cudaStream_t) {
+inline cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, cudaMemcpyKind k,
+                                   cudaStream_t) {
+    if (k == cudaMemcpyHostToDevice || k == cudaMemcpyDeviceToDevice)
+        emu::dev_check(emu::dev_owns(d, n), "copy to the device outside device memory", d);
+    if (k == cudaMemcpyDeviceToHost || k == cudaMemcpyDeviceToDevice)
+        emu::dev_check(emu::dev_owns(s, n), "copy from the device outside device memory", s);
+    if (k == cudaMemcpyHostToDevice)
+        emu::dev_check(!emu::dev_owns(s, 1), "host-to-device copy from device memory", s);
+    if (k == cudaMemcpyDeviceToHost)
+        emu::dev_check(!emu::dev_owns(d, 1), "device-to-host copy into device memory", d);
+    emu::dev_open o;
     return memcpy(d, s, n), cudaSuccess;
 }
 inline cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t) {
+    emu::dev_open o;
     return memset(d, v, n), cudaSuccess;
 }
 template <typename F> inline cudaError_t cudaFuncSetAttribute(F, int, int) {
@@ -345,6 +428,7 @@ inline cublasStatus_t cublasSetMathMode(cublasHandle_t, int) {
 inline cublasStatus_t cublasSgemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m,
                                   int n, int k, const float *alpha, const float *A, int lda,
                                   const float *B, int ldb, const float *beta, float *C, int ldc) {
+    emu::dev_open o;
     cblas_sgemm(CblasColMajor, ta == CUBLAS_OP_T ? CblasTrans : CblasNoTrans,
                 tb == CUBLAS_OP_T ? CblasTrans : CblasNoTrans, m, n, k, *alpha, A, lda, B, ldb,
                 *beta, C, ldc);
@@ -380,6 +464,7 @@ inline cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cubla
     if (at != CUDA_R_16BF || bt != CUDA_R_16BF || ct != CUDA_R_32F || compute != CUBLAS_COMPUTE_32F)
         abort();
     (void)algo;
+    emu::dev_open o;
     float *a = ta == CUBLAS_OP_N ? emu_widen(A, m, k, lda) : emu_widen(A, k, m, lda);
     float *b = tb == CUBLAS_OP_N ? emu_widen(B, k, n, ldb) : emu_widen(B, n, k, ldb);
     cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, (float *)C, ldc);
