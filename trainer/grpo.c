@@ -169,19 +169,12 @@ fail:
     return rc;
 }
 
-// Whether a group's rewards are not all equal (it carries a learning signal).
-static bool group_has_variance(const float *reward, int G) {
-    for (int j = 1; j < G; j++)
-        if (reward[j] != reward[0]) return true;
-    return false;
-}
-
 // Rollout and reward statistics of every group generated in the step (kept or not).
 static void add_rollout_sums(const struct scored_groups *s, struct step_sums *sums) {
     const struct rollout_result *ro = &s->ro;
     for (int q = 0; q < ro->n_queries; q++)
         sums->n_zero_var_groups +=
-            !group_has_variance(s->reward + (size_t)q * (size_t)ro->G, ro->G);
+            !grpo_group_has_variance(s->reward + (size_t)q * (size_t)ro->G, ro->G);
     sums->n_groups += ro->n_queries;
     for (int i = 0; i < ro->n_samples; i++) {
         double len = (double)(ro->resp_off[i + 1] - ro->resp_off[i]);
@@ -211,14 +204,15 @@ static int keep_varied_groups(struct grpo *g, struct scored_groups *kept,
     double Q = (double)g->r->cfg.grpo.queries_per_step;
     double *counts = xcalloc((size_t)lg->size, sizeof *counts);
     for (int q = 0; q < ro->n_queries; q++)
-        counts[lg->rank] += group_has_variance(part->reward + (size_t)q * (size_t)ro->G, ro->G);
+        counts[lg->rank] +=
+            grpo_group_has_variance(part->reward + (size_t)q * (size_t)ro->G, ro->G);
     int rc = comm_allreduce_sum_f64(lg, counts, (size_t)lg->size, e);
     double at = *n_kept, total = *n_kept; // at: this learner's first place in the batch
     for (int l = 0; l < lg->size; l++) total += counts[l], at += l < lg->rank ? counts[l] : 0;
     free(counts);
     TRY(rc);
     for (int q = 0; q < ro->n_queries && at < Q; q++) {
-        if (!group_has_variance(part->reward + (size_t)q * (size_t)ro->G, ro->G)) continue;
+        if (!grpo_group_has_variance(part->reward + (size_t)q * (size_t)ro->G, ro->G)) continue;
         struct scored_groups one;
         scored_groups_slice(&one, part, q, q + 1);
         scored_groups_append(kept, &one);

@@ -6,6 +6,12 @@
 
 #include "core/config.h"
 
+bool grpo_group_has_variance(const float *rewards, int G) {
+    for (int j = 1; j < G; j++)
+        if (rewards[j] != rewards[0]) return true;
+    return false;
+}
+
 int grpo_advantages(float *adv, uint8_t *is_zero_var, const float *rewards, int n_groups, int G,
                     const struct grpo_adv_opts *o) {
     int n_zero = 0;
@@ -16,11 +22,8 @@ int grpo_advantages(float *adv, uint8_t *is_zero_var, const float *rewards, int 
         for (int i = 0; i < G; i++) mean += r[i];
         mean /= G;
         double ss = 0.0;
-        bool all_equal = true;
-        for (int i = 0; i < G; i++) {
-            ss += (r[i] - mean) * (r[i] - mean);
-            all_equal = all_equal && r[i] == r[0];
-        }
+        for (int i = 0; i < G; i++) ss += (r[i] - mean) * (r[i] - mean);
+        bool all_equal = !grpo_group_has_variance(r, G);
         int denom = o->std_kind == STD_SAMPLE ? G - 1 : G;
         double std = denom > 0 ? sqrt(ss / denom) : 0.0;
         for (int i = 0; i < G; i++) {

@@ -24,6 +24,9 @@ struct grpo_adv_opts {
     double eps;
 };
 
+// Whether a group's G rewards are not all equal (it carries a learning signal).
+bool grpo_group_has_variance(const float *rewards, int G);
+
 // Advantages of n_groups groups of G consecutive rewards. is_zero_var[g]
 // (may be NULL) is set when group g's rewards are all equal (its advantages
 // are then 0). Returns the number of such groups.
