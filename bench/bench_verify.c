@@ -36,17 +36,24 @@ static void add(struct workload *w, const char *response, const char *gold) {
     w->n++;
 }
 
-// Rows of file: key's string (or first list element), as gold; response is the
-// boxed gold, or the text itself with #### for GSM8K.
-static void load(struct workload *w, const char *dir, const char *file, const char *key,
-                 int is_gsm8k) {
-    char path[4096], buf[9000];
+// dir/file for reading, or exit with a message.
+static FILE *open_data(const char *dir, const char *file) {
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "bench_verify: cannot open '%s'\n", path);
         exit(1);
     }
+    return f;
+}
+
+// Rows of file: key's string (or first list element), as gold; response is the
+// boxed gold, or the text itself with #### for GSM8K.
+static void load(struct workload *w, const char *dir, const char *file, const char *key,
+                 int is_gsm8k) {
+    char buf[9000];
+    FILE *f = open_data(dir, file);
     char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {
@@ -81,13 +88,8 @@ static void load(struct workload *w, const char *dir, const char *file, const ch
 // gold under gold_key (a string, a number or a list's first string).
 static void load_solutions(struct workload *w, const char *dir, const char *file,
                            const char *sol_key, const char *gold_key) {
-    char path[4096], gold[64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "bench_verify: cannot open '%s'\n", path);
-        exit(1);
-    }
+    char gold[64];
+    FILE *f = open_data(dir, file);
     char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {

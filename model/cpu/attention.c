@@ -163,14 +163,7 @@ cache_group(float *out, const float *q, const struct kv_view *kv, int b, int lay
     for (int j0 = 0; j0 <= pos; j0 += kv->block_size) {
         int nb = pos + 1 - j0 < kv->block_size ? pos + 1 - j0 : kv->block_size;
         const float *kb = kv_ptr(kv, b, layer, 0, hk, j0), *vb = kv_ptr(kv, b, layer, 1, hk, j0);
-        if (j0 + kv->block_size <= pos) { // the next block's keys and values, 64 bytes a line
-            const char *kn = (const char *)kv_ptr(kv, b, layer, 0, hk, j0 + kv->block_size);
-            const char *vn = (const char *)kv_ptr(kv, b, layer, 1, hk, j0 + kv->block_size);
-            for (size_t o = 0; o < sizeof(float) * kv->block_size * (size_t)D; o += 64) {
-                __builtin_prefetch(kn + o);
-                __builtin_prefetch(vn + o);
-            }
-        }
+        kv_prefetch_next_block(kv, b, layer, hk, j0, pos);
         for (int c0 = 0; c0 < nb; c0 += GROUP_KEYS) {
             int nj = nb - c0 < GROUP_KEYS ? nb - c0 : GROUP_KEYS;
             const float *k = kb + (size_t)c0 * D, *v = vb + (size_t)c0 * D;

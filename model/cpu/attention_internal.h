@@ -28,6 +28,19 @@ static inline float *kv_ptr(const struct kv_view *kv, int b, int layer, int whic
     return kv->pool + base + ((size_t)hk * kv->block_size + pos % kv->block_size) * kv->D;
 }
 
+// Prefetches the block after the one at j0 (its keys and values, 64 bytes a line) when the
+// sequence reaches it by pos.
+static inline void kv_prefetch_next_block(const struct kv_view *kv, int b, int layer, int hk,
+                                          int j0, int pos) {
+    if (j0 + kv->block_size > pos) return;
+    const char *kn = (const char *)kv_ptr(kv, b, layer, 0, hk, j0 + kv->block_size);
+    const char *vn = (const char *)kv_ptr(kv, b, layer, 1, hk, j0 + kv->block_size);
+    for (size_t o = 0; o < sizeof(float) * kv->block_size * (size_t)kv->D; o += 64) {
+        __builtin_prefetch(kn + o);
+        __builtin_prefetch(vn + o);
+    }
+}
+
 // KV-cache attention of the rep (<= GROUP_MAX) query heads of KV head hk at one position
 // over cache positions 0 .. pos, in GROUP_KEYS-key chunks of online softmax.
 enum { GROUP_MAX = 16, GROUP_MAX_D = 256, GROUP_KEYS = 64 };
