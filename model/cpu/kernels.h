@@ -21,6 +21,16 @@ size_t cpu_gemm_fixed_scratch(int n_threads, int max_k);
 bool cpu_gemm_fixed_is_vectorised(void);
 void cpu_gemm_fixed(float *Cm, int ldc, const float *A, int lda, const float *W, int ldw, int M,
                     int N, int K, float alpha, float beta, float *scratch, int n_threads);
+// C (M,N) = alpha op(A) op(B) + beta C on AVX-512, BLIS-style packed (model/cpu/
+// gemm_packed.c): each element one fixed chain (fused multiply-adds over slices of 256 values
+// of k, the slices added in order), independent of M, N, its place and the thread count.
+// scratch: cpu_gemm_packed_scratch() floats, 64-byte aligned.
+size_t cpu_gemm_packed_scratch(void);
+// Whether this machine has its kernel (AVX-512); cpu_gemm_packed must not be called otherwise.
+bool cpu_gemm_packed_is_vectorised(void);
+void cpu_gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *Cm, int ldc,
+                     float *scratch, int n_threads);
 void cpu_embedding_forward(void *ctx, float *out, const float *table, const int32_t *tokens, int N,
                            int C);
 void cpu_embedding_backward(void *ctx, float *dtable, const float *dout, const int32_t *tokens,
