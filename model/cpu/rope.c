@@ -9,14 +9,16 @@
 static void rope_apply(float *x, const int32_t *pos, int N, int n_heads, int D, int ld, float theta,
                        float sign) {
     int half = D / 2;
+    // Frequencies in double, rounded once: angles match inv_freq * pos computed in fp32 by
+    // torch to within an ulp.
+    float inv_freq[512];
+    for (int i = 0; i < half; i++)
+        inv_freq[i] = (float)(1.0 / pow((double)theta, (double)(2 * i) / D));
 #pragma omp parallel for schedule(static) if ((size_t)N * n_heads * D >= CPU_PAR_MIN)
     for (int t = 0; t < N; t++) {
-        // Angles in double, rounded once: matches inv_freq * pos computed in fp32 by torch
-        // to within an ulp of the angle.
         float cs[512], sn[512];
         for (int i = 0; i < half; i++) {
-            float inv_freq = (float)(1.0 / pow((double)theta, (double)(2 * i) / D));
-            float a = (float)pos[t] * inv_freq;
+            float a = (float)pos[t] * inv_freq[i];
             cs[i] = cosf(a);
             sn[i] = sign * sinf(a);
         }
