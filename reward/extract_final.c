@@ -166,6 +166,20 @@ static bool span_has_bold_number(const char *t, const struct span *s) {
     return false;
 }
 
+// A bold letter (\mathbf{v}, \boldsymbol{x}) anywhere: the text sets vectors
+// in bold, so bold does not mark its answer (\mathbf{0} is the zero vector).
+static bool has_bold_letter(const char *t, size_t n) {
+    static const char *const cmds[] = {"\\mathbf{", "\\boldsymbol{", "\\bm{"};
+    for (const char *p = t; (p = memchr(p, '\\', n - (size_t)(p - t))); p++)
+        for (int k = 0; k < 3; k++) {
+            size_t i = (size_t)(p - t), m = strlen(cmds[k]);
+            if (has_at(t, n, i, cmds[k]) && i + m + 1 < n && isalpha((unsigned char)t[i + m]) &&
+                t[i + m + 1] == '}')
+                return true;
+        }
+    return false;
+}
+
 static bool span_has_value(const char *t, const struct span *s) {
     return span_has_digit(t, s->a, s->b) || span_has(t, s, "\\infty") || span_has(t, s, "\\pi");
 }
@@ -216,6 +230,42 @@ static size_t last_cut(const char *t, size_t a, size_t b, bool rows_only) {
     return cut;
 }
 
+// End of t[a..b) without a trailing domain clause ", x \in \mathbb{R}"
+// ("$f(x)=x-1, x \in \mathbb{R}$": the function, not the set); b if none. The
+// clause: a top-level comma, a name, \in, a \mathbb{} set with at most a
+// short script ("\mathbb{Z}_{>0}", "\mathbb{R}^{+}").
+static size_t drop_domain(const char *t, size_t a, size_t b) {
+    size_t comma = b;
+    int depth = 0;
+    for (size_t i = a; i < b; i++) {
+        if (t[i] == '{' || t[i] == '(' || t[i] == '[') depth++;
+        if ((t[i] == '}' || t[i] == ')' || t[i] == ']') && depth > 0) depth--;
+        if (t[i] == ',' && depth == 0) comma = i;
+    }
+    if (comma == b) return b;
+    size_t i = comma + 1;
+    for (;;) { // spaces, \quad, \qquad, \, and \;
+        if (i < b && t[i] == ' ')
+            i++;
+        else if (has_at(t, b, i, "\\,") || has_at(t, b, i, "\\;"))
+            i += 2;
+        else if (has_at(t, b, i, "\\quad") || has_at(t, b, i, "\\qquad"))
+            i += t[i + 1] == 'q' && t[i + 2] == 'q' ? 6 : 5;
+        else
+            break;
+    }
+    if (i >= b || !isalpha((unsigned char)t[i])) return b;
+    i++;
+    while (i < b && t[i] == ' ') i++;
+    if (!has_at(t, b, i, "\\in ") && !has_at(t, b, i, "\\in\\")) return b;
+    i += 3;
+    while (i < b && t[i] == ' ') i++;
+    if (!has_at(t, b, i, "\\mathbb{") || i + 10 > b || t[i + 9] != '}') return b;
+    for (i += 10; i < b; i++) // the script, then spaces and a full stop
+        if (!strchr("^_{}+-<>0* .", t[i]) || i - comma > 40) return b;
+    return comma;
+}
+
 // The span's last statement: inside \begin{aligned} ... \end{aligned} (any
 // environment) the last row; then the part after the last relation. Leading
 // '&' and trailing " ." go.
@@ -235,6 +285,7 @@ static void cut_value(const char *t, size_t *a, size_t *b) {
             *a = last_cut(t, *a, *b, true);
         }
     }
+    *b = drop_domain(t, *a, *b);
     *a = last_cut(t, *a, *b, false);
     while (*a < *b && (isspace((unsigned char)t[*a]) || t[*a] == '&')) (*a)++;
     while (*b > *a && (isspace((unsigned char)t[*b - 1]) || t[*b - 1] == '.' || t[*b - 1] == ','))
@@ -411,6 +462,9 @@ static bool is_head_key(const char *t, size_t e, size_t i) {
     static const char *const keys[] = {"answer",  "maximum",  "minimum",  "maximal", "minimal",
                                        "largest", "smallest", "greatest", "least",   "only"};
     if (i >= 3 && word_at(t, e, i - 3, "at")) return false; // "at least one", "at most"
+    if (i == 4 && word_at(t, e, 0, "the") && // "The required number is": the sentence's subject
+        (word_at(t, e, i, "required") || word_at(t, e, i, "desired")))
+        return true;
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         if (word_at(t, e, i, keys[k])) return true;
     return false;
@@ -498,13 +552,42 @@ static bool head_equation(const char *t, size_t e, const struct scan *sc, size_t
     return set_trimmed(t, va, vb, start, len);
 }
 
+// A sentence t[0..e) "We claim that $M=n(n+1) / 2$." (one equation that
+// defines a name, nothing after it): the value claimed.
+static bool head_claim(const char *t, size_t e, size_t *start, size_t *len) {
+    static const char claim[] = "we claim that ";
+    size_t v = 0, m = sizeof claim - 1;
+    while (v < e && isspace((unsigned char)t[v])) v++;
+    for (size_t k = 0; k < m; k++)
+        if (v + k >= e || tolower((unsigned char)t[v + k]) != claim[k]) return false;
+    v += m;
+    struct scan sc = {0};
+    scan_text(t + v, e - v, &sc);
+    if (sc.n != 1) return false;
+    const struct span *s = ring_at(&sc, 0);
+    size_t l = lhs_len(t + v, s);
+    while (l > 0 && t[v + s->a + l - 1] == ' ') l--;
+    for (size_t i = v + s->b1; i < e; i++) // nothing after the span
+        if (t[i] != ' ') return false;
+    if (s->a0 != 0 || !is_name(t + v + s->a, l)) return false;
+    size_t a = s->a, b = s->b;
+    cut_value(t + v, &a, &b);
+    return set_trimmed(t, v + a, v + b, start, len);
+}
+
 static bool head_statement(const char *t, size_t n, size_t *start, size_t *len) {
     size_t e = head_end(t, n);
     if (e == 0) return false;
     struct scan sc = {0};
     scan_text(t, e, &sc);
     if (sc.n > FINAL_MAX_SPANS) return false;
-    return head_copula_value(t, e, &sc, start, len) || head_equation(t, e, &sc, start, len);
+    if (head_copula_value(t, e, &sc, start, len) || head_equation(t, e, &sc, start, len))
+        return true;
+    if (head_claim(t, e, start, len)) return true;
+    size_t s2 = e + 1, e2 = s2 < n ? head_end(t + s2, n - s2) : 0; // the second sentence
+    if (e2 == 0 || !head_claim(t + s2, e2, start, len)) return false;
+    *start += s2;
+    return true;
 }
 
 bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
@@ -512,7 +595,8 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     struct scan sc = {0};
     scan_text(t, n, &sc);
     int first = sc.n > FINAL_MAX_SPANS ? sc.n - FINAL_MAX_SPANS : 0;
-    for (int k = sc.n - 1; k >= first; k--) // 1. a bold number
+    bool is_bold_vector = has_bold_letter(t, n);
+    for (int k = sc.n - 1; k >= first && !is_bold_vector; k--) // 1. a bold number
         if (span_has_bold_number(t, ring_at(&sc, k)))
             return take_span(t, &sc, first, k, false, false, start, len);
     if (head_statement(t, n, start, len)) return true; // 2. the opening statement

@@ -102,6 +102,29 @@ static const struct extract_case extract_cases[] = {
     {"So the final answer is $n=960$. In general the answer is $n=N^2$.", SOL, "960", FIN},
     {"First $x=2$. So the answer is $n=960$. In general the answer is $n=N^2$.", SOL, "N^2", FIN},
     {"so $x = 5$.", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
+    // "The required ... is": the sentence's subject names the answer
+    {"The required number is $\\binom{2 n}{n}$. To prove it, $x=5$.", SOL, "\\binom{2 n}{n}", FIN},
+    {"The desired sum is 12 . Then $x=5$.", SOL, "12", FIN},
+    {"A candidate for desired number is $2 0 X Y$, where $X=6$. So it is 2069 .", SOL, "2069",
+     FIN},                                                                   // not the subject
+    {"The required inequality holds for $n=3$. Thus $k=7$.", SOL, "7", FIN}, // no copula
+    // a trailing domain clause is no answer
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", SOL, "x-1", FIN},
+    {"so $f(n)=2 n, n \\in \\mathbb{Z}_{>0}$.", SOL, "2 n", FIN},
+    {"so $g(x)=2 x^{2} ,\\quad x \\in \\mathbb{R}^{+}$ .", SOL, "2 x^{2}", FIN},
+    {"so $f(x)=x, x \\in [0, 1]$.", SOL, "[0, 1]", FIN},      // not a \mathbb set
+    {"so $f(x)=x, y \\in \\mathbb{R}, z=2$.", SOL, "2", FIN}, // not trailing
+    // bold letters mark vectors: then bold is no answer marker
+    {"The answer is $s=3$, for any $n$. So $\\mathbf{v} \\vee \\mathbf{0}$ holds.", SOL, "3", FIN},
+    {"The answer is $s=3$. So $\\mathbf{v}=\\mathbf{1 2}$ holds.", SOL, "3", FIN},
+    {"The answer is $s=3$. So $\\mathbf{1 2}$ holds.", SOL, "\\mathbf{1 2}", FIN},
+    // "We claim that $M=...$." in the first or second sentence
+    {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. First $x=5$.", SOL, "n(n+1) / 2", FIN},
+    {"We claim that $M=7$. First $x=5$.", SOL, "7", FIN},
+    {"Let $M$ be the maximum. We claim that $2 M=7$. First $x=5$.", SOL, "5", FIN},  // no name
+    {"Let $M$ be it. We claim that $M=7$ for $n$ odd. First $x=5$.", SOL, "5", FIN}, // a condition
+    {"Let $M$ be it. Set $a=1$. We claim that $M=7$. First $x=5$.", SOL, "5", FIN},  // third
+    {"Let $M$ be it. We claim that $M \\mid 7$. First $x=5$.", SOL, "5", FIN},       // no equation
 };
 
 static void test_extract_table(void **state) {
