@@ -266,9 +266,35 @@ static size_t drop_domain(const char *t, size_t a, size_t b) {
     return comma;
 }
 
+// A name: x, y_1, y_{1}, f(x), d(16) (a letter, then at most 7 bytes).
+static bool is_name(const char *p, size_t m) {
+    if (m == 0 || m > 8 || !isalpha((unsigned char)p[0])) return false;
+    if (m == 1) return true;
+    if (p[1] == '_' || p[1] == '(') return true;
+    return m == 2 && isalnum((unsigned char)p[1]);
+}
+
+// "a=b=-2": two or more names, each set to the last side (kept whole: it is
+// the pair (-2, -2), where "-2" alone would be one value).
+static bool is_names_chain(const char *t, size_t a, size_t b) {
+    int n_names = 0, depth = 0;
+    for (size_t i = a, from = a; i < b; i++) {
+        if (t[i] == '{' || t[i] == '(' || t[i] == '[') depth++;
+        if ((t[i] == '}' || t[i] == ')' || t[i] == ']') && depth > 0) depth--;
+        if (t[i] != '=' || depth > 0) continue;
+        while (from < i && t[from] == ' ') from++;
+        size_t m = i - from;
+        while (m > 0 && t[from + m - 1] == ' ') m--;
+        if (!is_name(t + from, m)) return false;
+        n_names++;
+        from = i + 1;
+    }
+    return n_names >= 2;
+}
+
 // The span's last statement: inside \begin{aligned} ... \end{aligned} (any
-// environment) the last row; then the part after the last relation. Leading
-// '&' and trailing " ." go.
+// environment) the last row; then the part after the last relation ("a=b=-2",
+// names set to one value, stays whole). Leading '&' and trailing " ." go.
 static void cut_value(const char *t, size_t *a, size_t *b) {
     while (*a < *b && isspace((unsigned char)t[*a])) (*a)++;
     while (*b > *a && isspace((unsigned char)t[*b - 1])) (*b)--;
@@ -286,7 +312,7 @@ static void cut_value(const char *t, size_t *a, size_t *b) {
         }
     }
     *b = drop_domain(t, *a, *b);
-    *a = last_cut(t, *a, *b, false);
+    if (!is_names_chain(t, *a, *b)) *a = last_cut(t, *a, *b, false);
     while (*a < *b && (isspace((unsigned char)t[*a]) || t[*a] == '&')) (*a)++;
     while (*b > *a && (isspace((unsigned char)t[*b - 1]) || t[*b - 1] == '.' || t[*b - 1] == ','))
         (*b)--;
@@ -310,13 +336,6 @@ static size_t lhs_len(const char *t, const struct span *s) {
 // Spans in a run are alike: values without relations, or relations with the
 // same left side or with names on the left ("$n=5$ or $n=15$", "$p=3$ and
 // $q=4$"; not "$n-2=9$, and $n=11$").
-// A name: x, y_1, y_{1}, f(x), d(16) (a letter, then at most 7 bytes).
-static bool is_name(const char *p, size_t m) {
-    if (m == 0 || m > 8 || !isalpha((unsigned char)p[0])) return false;
-    if (m == 1) return true;
-    if (p[1] == '_' || p[1] == '(') return true;
-    return m == 2 && isalnum((unsigned char)p[1]);
-}
 
 static bool are_alike(const char *t, const struct span *x, const struct span *y) {
     size_t lx = lhs_len(t, x), ly = lhs_len(t, y);

@@ -118,6 +118,11 @@ static const struct extract_case extract_cases[] = {
     {"The answer is $s=3$, for any $n$. So $\\mathbf{v} \\vee \\mathbf{0}$ holds.", SOL, "3", FIN},
     {"The answer is $s=3$. So $\\mathbf{v}=\\mathbf{1 2}$ holds.", SOL, "3", FIN},
     {"The answer is $s=3$. So $\\mathbf{1 2}$ holds.", SOL, "\\mathbf{1 2}", FIN},
+    // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
+    {"Thus, $a=b=-2$.", SOL, "a=b=-2", FIN},
+    {"Thus, $x=y+1=3$.", SOL, "3", FIN},
+    {"Thus, $2 a=b=4$.", SOL, "4", FIN},
+    {"Thus, $a=1, b=c=2$.", SOL, "2", FIN},
     // "We claim that $M=...$." in the first or second sentence
     {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. First $x=5$.", SOL, "n(n+1) / 2", FIN},
     {"We claim that $M=7$. First $x=5$.", SOL, "7", FIN},
