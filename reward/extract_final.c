@@ -285,7 +285,7 @@ static bool is_names_chain(const char *t, size_t a, size_t b) {
         while (from < i && t[from] == ' ') from++;
         size_t m = i - from;
         while (m > 0 && t[from + m - 1] == ' ') m--;
-        if (!is_name(t + from, m)) return false;
+        if (!is_name(t + from, m) || memchr(t + from, '(', m)) return false; // not f(x)
         n_names++;
         from = i + 1;
     }
@@ -535,13 +535,16 @@ static bool head_copula_value(const char *t, size_t e, const struct scan *sc, si
         }
         size_t b = v + (v < e && t[v] == '-');
         if (b >= e || !isdigit((unsigned char)t[b])) return false;
-        for (;;) { // a number, or numbers joined by commas, "and", "or": "2 and 4"
+        for (int k = next_span;;) { // numbers (and spans) joined by commas, "and", "or":
+            while (k < sc->n && ring_at(sc, k)->a0 < b) k++; // "2 and 4", "27, $54$, and 78"
+            if (k < sc->n && ring_at(sc, k)->a0 == b) b = ring_at(sc, k)->b1;
             while (b < e && (isdigit((unsigned char)t[b]) ||
                              (t[b] == '.' && b + 1 < e && isdigit((unsigned char)t[b + 1]))))
                 b++;
             size_t c = b;
-            while (c < e && !isdigit((unsigned char)t[c]) && c - b < 8) c++;
-            if (c >= e || !isdigit((unsigned char)t[c]) || !is_connector(t, b, c)) break;
+            while (c < e && !isdigit((unsigned char)t[c]) && t[c] != '$' && c - b < 8) c++;
+            if (c >= e || !(isdigit((unsigned char)t[c]) || t[c] == '$') || !is_connector(t, b, c))
+                break;
             b = c;
         }
         if (!is_value_end(t, e, b)) return false;
@@ -609,6 +612,91 @@ static bool head_statement(const char *t, size_t n, size_t *start, size_t *len) 
     return true;
 }
 
+// ---- the closing statement ----------------------------------------------
+// A last sentence that names its value, as the opening one does, and ends
+// with it: "The ten smallest elements are 27, $54, ..., 351$, and 378." (all
+// ten, not 378); "thus 79 is the largest such integer $N$ for which ..." is
+// 79; not "... is $\frac{1}{2 T}$, and with $T=20$, this is $\frac{1}{40}$".
+
+// Start of the last sentence of t[0..n): after the last '.' (outside math)
+// that a space or line break follows, or the last blank line.
+static size_t last_sentence(const char *t, size_t n) {
+    static const char *const opens[] = {"$$", "$", "\\[", "\\("};
+    static const char *const closes[] = {"$$", "$", "\\]", "\\)"};
+    size_t last = 0, prev = 0;
+    for (size_t i = 0; i < n;) {
+        int k = 0;
+        for (; k < 4; k++)
+            if (has_at(t, n, i, opens[k])) break;
+        if (k < 4) {
+            i = math_end(t, n, i + strlen(opens[k]), closes[k]) + strlen(closes[k]);
+            continue;
+        }
+        if (t[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if ((t[i] == '.' && i + 1 < n && isspace((unsigned char)t[i + 1])) ||
+            (t[i] == '\n' && i + 1 < n && t[i + 1] == '\n')) {
+            size_t j = i + 1;
+            while (j < n && isspace((unsigned char)t[j])) j++;
+            if (j < n) prev = last, last = j;
+            i = j;
+            continue;
+        }
+        i++;
+    }
+    (void)prev;
+    return last;
+}
+
+// "<value> is the <key word>": a span or a number right before "is the",
+// "are the" or "must be the" and a key word ("largest", "only", "answer").
+static bool closing_reversed(const char *t, size_t e, const struct scan *sc, size_t *start,
+                             size_t *len) {
+    for (size_t i = 1; i < e; i++) {
+        size_t m = word_at(t, e, i, "is")     ? 2
+                   : word_at(t, e, i, "are")  ? 3
+                   : word_at(t, e, i, "must") ? 4
+                                              : 0;
+        if (m == 0 || t[i - 1] != ' ') continue;
+        size_t w = i + m + 1;
+        if (m == 4 && (w += 3, !word_at(t, e, i + 5, "be"))) continue;
+        if (!word_at(t, e, w, "the")) continue;
+        w += 4;
+        if (!is_head_key(t, e, w) && !word_at(t, e, w, "answer")) continue;
+        size_t b = i - 1;
+        while (b > 0 && t[b - 1] == ' ') b--;
+        for (int k = 0; k < sc->n; k++) { // a span just before
+            const struct span *s = ring_at(sc, k);
+            if (s->b1 != b || !span_has_value(t, s)) continue;
+            size_t va = s->a, vb = s->b;
+            cut_value(t, &va, &vb);
+            return set_trimmed(t, va, vb, start, len);
+        }
+        size_t a = b; // or a number
+        while (a > 0 && (isdigit((unsigned char)t[a - 1]) || t[a - 1] == '.')) a--;
+        if (a < b && isdigit((unsigned char)t[a]) && (a == 0 || !is_word_char(t[a - 1])))
+            return set_trimmed(t, a, b, start, len);
+    }
+    return false;
+}
+
+static bool closing_statement(const char *t, size_t n, size_t *start, size_t *len) {
+    size_t s = last_sentence(t, n), e = n;
+    while (e > s && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
+    struct scan sc = {0};
+    scan_text(t + s, e - s, &sc);
+    if (sc.n > FINAL_MAX_SPANS) return false;
+    if (head_copula_value(t + s, e - s, &sc, start, len)) {
+        *start += s; // no value after it: "..., and with $T=20$, this is $\frac{1}{40}$"
+        return !span_has_digit(t, *start + *len, e);
+    }
+    if (!closing_reversed(t + s, e - s, &sc, start, len)) return false;
+    *start += s; // what follows describes the value: "... for which $4 N$ is prime"
+    return true;
+}
+
 bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
     n = drop_remarks(t, n);
     struct scan sc = {0};
@@ -623,7 +711,8 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     int k = answer_is_span(t, n, &sc, first, "final answer is");
     if (k < 0) k = answer_is_span(t, n, &sc, first, "answer is");
     if (k >= 0) return take_span(t, &sc, first, k, true, true, start, len);
-    for (k = sc.n - 1; k >= first; k--) { // 4. the last value, in math or not
+    if (closing_statement(t, n, start, len)) return true; // 4. the closing statement
+    for (k = sc.n - 1; k >= first; k--) {                 // 5. the last value, in math or not
         if (!span_has_value(t, ring_at(&sc, k))) continue;
         if (sc.has_number && sc.num_a > ring_at(&sc, k)->b) break;
         return take_span(t, &sc, first, k, false, true, start, len);

@@ -118,6 +118,20 @@ static const struct extract_case extract_cases[] = {
     {"The answer is $s=3$, for any $n$. So $\\mathbf{v} \\vee \\mathbf{0}$ holds.", SOL, "3", FIN},
     {"The answer is $s=3$. So $\\mathbf{v}=\\mathbf{1 2}$ holds.", SOL, "3", FIN},
     {"The answer is $s=3$. So $\\mathbf{1 2}$ holds.", SOL, "\\mathbf{1 2}", FIN},
+    // the closing statement: a last sentence that names its value and ends with it
+    {"So $a=65$. Thus the least angle is $65^{\\circ}$.", SOL, "65^{\\circ}", FIN},
+    {"So $y=2$. Thus the least value is $\\frac{1}{2 T}$, and with $T=20$, this is "
+     "$\\frac{1}{40}$.",
+     SOL, "\\frac{1}{40}", FIN}, // a value after it: the last value
+    {"The ten smallest are 27, $54,108$, and 378.", SOL, "27, $54,108$, and 378", FIN},
+    {"We get $x=3$. The candidates are $4$ and $9$, and only 4 works.", SOL, "4", FIN},
+    {"We get $x=3$. The probability is $\\frac{1}{2}$, the largest.", SOL, "\\frac{1}{2}", FIN},
+    {"We get $x=3$. Thus 79 is the largest integer $N$ for which $4 N$ is prime.", SOL, "79", FIN},
+    {"We get $x=3$. Hence $2021 \\cdot 5$ is indeed the answer.", SOL, "2021 \\cdot 5", FIN},
+    {"We get $x=3$. Then 623 must be the only answer.", SOL, "623", FIN},
+    {"We get $x=3$. Thus 79 is prime for $n=5$.", SOL, "5", FIN}, // no key word after "the"
+    {"We get $x=3$. Thus 79 is the case for $n=5$.", SOL, "5", FIN},
+    {"We get $x=3$. So at least 7 is the minimum of $f$ at $x=2$.", SOL, "7", FIN},
     // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
     {"Thus, $a=b=-2$.", SOL, "a=b=-2", FIN},
     {"Thus, $x=y+1=3$.", SOL, "3", FIN},
