@@ -650,34 +650,59 @@ static size_t last_sentence(const char *t, size_t n) {
     return last;
 }
 
-// "<value> is the <key word>": a span or a number right before "is the",
-// "are the" or "must be the" and a key word ("largest", "only", "answer").
+// The value that ends right before t[b] (then spaces): a span holding a value
+// (its last statement) or a plain number.
+static bool value_before(const char *t, size_t b, const struct scan *sc, size_t *start,
+                         size_t *len) {
+    while (b > 0 && t[b - 1] == ' ') b--;
+    for (int k = sc->n > FINAL_MAX_SPANS ? sc->n - FINAL_MAX_SPANS : 0; k < sc->n; k++) {
+        const struct span *s = ring_at(sc, k);
+        if (s->b1 != b || !span_has_value(t, s)) continue;
+        size_t va = s->a, vb = s->b;
+        cut_value(t, &va, &vb);
+        return set_trimmed(t, va, vb, start, len);
+    }
+    size_t a = b;
+    while (a > 0 && (isdigit((unsigned char)t[a - 1]) || t[a - 1] == '.')) a--;
+    return a < b && isdigit((unsigned char)t[a]) && (a == 0 || !is_word_char(t[a - 1])) &&
+           set_trimmed(t, a, b, start, len);
+}
+
+// The index after "is the", "are the", "must be the", "is indeed the" at
+// t[i] (a word start), or 0.
+static size_t copula_the(const char *t, size_t e, size_t i) {
+    size_t w = word_at(t, e, i, "is")     ? i + 3
+               : word_at(t, e, i, "are")  ? i + 4
+               : word_at(t, e, i, "must") ? i + 5
+                                          : 0;
+    if (w == 0) return 0;
+    if (word_at(t, e, i, "must")) w = word_at(t, e, w, "be") ? w + 3 : 0;
+    if (w && word_at(t, e, w, "indeed")) w += 7;
+    return w && word_at(t, e, w, "the") ? w + 4 : 0;
+}
+
+// "<value> is the <key word>" in the last sentence t[0..e): a span or a
+// number right before "is the", "are the" or "must be the" and a key word
+// ("largest", "only", "answer").
 static bool closing_reversed(const char *t, size_t e, const struct scan *sc, size_t *start,
                              size_t *len) {
     for (size_t i = 1; i < e; i++) {
-        size_t m = word_at(t, e, i, "is")     ? 2
-                   : word_at(t, e, i, "are")  ? 3
-                   : word_at(t, e, i, "must") ? 4
-                                              : 0;
-        if (m == 0 || t[i - 1] != ' ') continue;
-        size_t w = i + m + 1;
-        if (m == 4 && (w += 3, !word_at(t, e, i + 5, "be"))) continue;
-        if (!word_at(t, e, w, "the")) continue;
-        w += 4;
-        if (!is_head_key(t, e, w) && !word_at(t, e, w, "answer")) continue;
-        size_t b = i - 1;
-        while (b > 0 && t[b - 1] == ' ') b--;
-        for (int k = 0; k < sc->n; k++) { // a span just before
-            const struct span *s = ring_at(sc, k);
-            if (s->b1 != b || !span_has_value(t, s)) continue;
-            size_t va = s->a, vb = s->b;
-            cut_value(t, &va, &vb);
-            return set_trimmed(t, va, vb, start, len);
-        }
-        size_t a = b; // or a number
-        while (a > 0 && (isdigit((unsigned char)t[a - 1]) || t[a - 1] == '.')) a--;
-        if (a < b && isdigit((unsigned char)t[a]) && (a == 0 || !is_word_char(t[a - 1])))
-            return set_trimmed(t, a, b, start, len);
+        size_t w = t[i - 1] == ' ' ? copula_the(t, e, i) : 0;
+        if (w && (is_head_key(t, e, w) || word_at(t, e, w, "answer")) &&
+            value_before(t, i, sc, start, len))
+            return true;
+    }
+    return false;
+}
+
+// "623 must be the only answer", "$N$ is indeed the answer" anywhere: the
+// last such statement (as "the answer is $...$" is read anywhere).
+static bool answer_reversed(const char *t, size_t n, const struct scan *sc, size_t *start,
+                            size_t *len) {
+    for (size_t i = n; i-- > 1;) {
+        size_t w = t[i - 1] == ' ' ? copula_the(t, n, i) : 0;
+        if (w && word_at(t, n, w, "only")) w += 5;
+        if (w && word_at(t, n, w, "answer")) return value_before(t, i, sc, start, len);
     }
     return false;
 }
@@ -697,6 +722,33 @@ static bool closing_statement(const char *t, size_t n, size_t *start, size_t *le
     return true;
 }
 
+// The last value of the sentence of span k that comes before a reason
+// clause that ends the sentence ("so $\sin x=\frac{3}{4}$ since $\sin x>0$
+// because $0<x<90$": the value, not the reasons); k when no "since" or
+// "because" precedes it or a comma closes the clause ("since $B_1=2$, it
+// follows that $B=2^{9}$").
+static int before_reason(const char *t, const struct scan *sc, int first, int k) {
+    int j = k - 1, reason = -1;               // spans from `reason` on are reasons
+    bool has_comma = false, is_start = false; // a comma after the gap being read
+    for (; j >= first && !is_start; j--) {    // back to the sentence's first span
+        size_t a = ring_at(sc, j)->b1, b = ring_at(sc, j + 1)->a0, r = b;
+        for (size_t i = a; i < b; i++) {
+            if ((t[i] == '.' && i + 1 < b && isspace((unsigned char)t[i + 1])) ||
+                (t[i] == '\n' && i + 1 < b && t[i + 1] == '\n'))
+                is_start = true, r = b, a = i; // the gap's part in this sentence
+            if (word_at(t, b, i, "since") || word_at(t, b, i, "because")) r = i;
+        }
+        bool is_closed = has_comma;
+        for (size_t i = r; i < b; i++) is_closed |= t[i] == ',';
+        if (r < b && is_closed) return k;
+        if (r < b) reason = j + 1;
+        for (size_t i = a; i < b; i++) has_comma |= t[i] == ',';
+    }
+    for (int m = reason - 1; reason >= 0 && m > j + is_start; m--)
+        if (span_has_value(t, ring_at(sc, m))) return m;
+    return k;
+}
+
 bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
     n = drop_remarks(t, n);
     struct scan sc = {0};
@@ -711,11 +763,12 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     int k = answer_is_span(t, n, &sc, first, "final answer is");
     if (k < 0) k = answer_is_span(t, n, &sc, first, "answer is");
     if (k >= 0) return take_span(t, &sc, first, k, true, true, start, len);
+    if (answer_reversed(t, n, &sc, start, len)) return true;
     if (closing_statement(t, n, start, len)) return true; // 4. the closing statement
     for (k = sc.n - 1; k >= first; k--) {                 // 5. the last value, in math or not
         if (!span_has_value(t, ring_at(&sc, k))) continue;
         if (sc.has_number && sc.num_a > ring_at(&sc, k)->b) break;
-        return take_span(t, &sc, first, k, false, true, start, len);
+        return take_span(t, &sc, first, before_reason(t, &sc, first, k), false, true, start, len);
     }
     if (!sc.has_number) return false;
     size_t a = sc.run_a, b = sc.num_b; // (3, 4) in plain text keeps its brackets

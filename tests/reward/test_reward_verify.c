@@ -132,6 +132,25 @@ static const struct extract_case extract_cases[] = {
     {"We get $x=3$. Thus 79 is prime for $n=5$.", SOL, "5", FIN}, // no key word after "the"
     {"We get $x=3$. Thus 79 is the case for $n=5$.", SOL, "5", FIN},
     {"We get $x=3$. So at least 7 is the minimum of $f$ at $x=2$.", SOL, "7", FIN},
+    {"We see that $M=\\frac{9}{32}$ is indeed the smallest constant, with $(1,2)$.", SOL,
+     "\\frac{9}{32}", FIN},
+    // "<value> is the answer" anywhere, as "the answer is <value>"
+    {"Then 623 must be the only answer. Why? We have $c=3$.", SOL, "623", FIN},
+    {"So $N=12$ is the answer. Check: $N+1=13$.", SOL, "12", FIN},
+    {"Is 623 the answer? We have $c=3$.", SOL, "3", FIN},
+    {"So $x$ is the answer. Then $y=5$.", SOL, "5", FIN},
+    {"The answer is 5. Then 6 is the answer to (b). So $y=7$.", SOL, "5", FIN},
+    {"Thus 623 is the answer to part (a)", SOL, "623", FIN},
+    {"Thus x623 is the answer. So $y=7$.", SOL, "7", FIN}, // part of a word
+    // a reason clause that ends the sentence is not the answer
+    {"We get $y=1$.\n\nso $\\sin x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", SOL,
+     "\\frac{3}{4}", FIN},
+    {"so $x=3$ because $y=2$.", SOL, "3", FIN},
+    {"so $x=3$ since $y$ is odd.", SOL, "3", FIN}, // the last value is already before it
+    {"Thus $B=2$; since $B_1=2$, it follows that $B=2^{9}$.", SOL, "2^{9}", FIN}, // a comma
+    {"We get $z=5$. Since $y=2$, we have $x=3$.", SOL, "3", FIN},
+    {"We get $z=5$. Since $y=2$ we have $x=3$ as $w=4$.", SOL, "4", FIN}, // it opens the sentence
+    {"We get $z=5$. So $x$ holds since $y=2$.", SOL, "2", FIN}, // no value before the reason
     // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
     {"Thus, $a=b=-2$.", SOL, "a=b=-2", FIN},
     {"Thus, $x=y+1=3$.", SOL, "3", FIN},
