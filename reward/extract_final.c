@@ -406,31 +406,68 @@ static int answer_is_span(const char *t, size_t n, const struct scan *sc, int fi
     return -1;
 }
 
-// Length of t without its trailing parenthetical remarks: "... is 7. (We can
+// Length of t without a trailing parenthetical remark: "... is 7. (We can
 // check that $x=0$ fails.)", "... $5$ (and $r=2$ )." A final group in
 // parentheses (then at most ". ") that starts with a word and holds a word of
 // three letters is an aside, not the answer; "(1, 2)." and "(3, 4 and 5)" stay.
+static size_t drop_aside(const char *t, size_t n) {
+    size_t e = n;
+    while (e > 0 && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
+    if (e == 0 || t[e - 1] != ')') return n;
+    int depth = 0;
+    size_t k = e, run = 0;
+    bool has_word = false;
+    while (k-- > 0) {
+        if (t[k] == ')') depth++;
+        if (t[k] == '(' && --depth == 0) break;
+        run = isalpha((unsigned char)t[k]) ? run + 1 : 0;
+        has_word |= run >= 3 && (k == 0 || !isalpha((unsigned char)t[k - 1])) &&
+                    (k == 0 || t[k - 1] != '\\');
+    }
+    if (k == (size_t)-1 || !has_word) return n;
+    size_t w = k + 1; // an aside starts with a word: "(We can", "(and $r$"
+    while (w < e && t[w] == ' ') w++;
+    if (w + 1 >= e || !isalpha((unsigned char)t[w]) || !isalpha((unsigned char)t[w + 1])) return n;
+    return k;
+}
+
+// Length of t without a trailing table (lines that start with '|': the data
+// behind "So there are 10 solutions:") or a last paragraph that starts with
+// "For example" or "For instance" (an illustration after the answer).
+static size_t drop_table_or_example(const char *t, size_t n) {
+    size_t e = n;
+    while (e > 0 && isspace((unsigned char)t[e - 1])) e--;
+    size_t line = e, cut = n;
+    for (;;) { // trailing table lines
+        while (line > 0 && t[line - 1] != '\n') line--;
+        size_t i = line;
+        while (i < e && t[i] == ' ') i++;
+        if (i >= e || t[i] != '|') break;
+        cut = line;
+        if (line == 0) return n; // a table alone
+        e = line - 1;
+        while (e > 0 && isspace((unsigned char)t[e - 1])) e--;
+        line = e;
+    }
+    if (cut < n) return cut;
+    for (size_t i = e; i-- > 1;) { // the last paragraph
+        if (t[i] != '\n' || t[i - 1] != '\n') continue;
+        size_t p = i + 1;
+        while (p < e && isspace((unsigned char)t[p])) p++;
+        bool is_example =
+            final_has_at(t, e, p, "For example") || final_has_at(t, e, p, "For instance");
+        return is_example ? i - 1 : n;
+    }
+    return n;
+}
+
+// Length of t without its trailing remarks (up to four, of any kind above).
 static size_t drop_remarks(const char *t, size_t n) {
     for (int n_remarks = 0; n_remarks < 4; n_remarks++) {
-        size_t e = n;
-        while (e > 0 && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
-        if (e == 0 || t[e - 1] != ')') return n;
-        int depth = 0;
-        size_t k = e, run = 0;
-        bool has_word = false;
-        while (k-- > 0) {
-            if (t[k] == ')') depth++;
-            if (t[k] == '(' && --depth == 0) break;
-            run = isalpha((unsigned char)t[k]) ? run + 1 : 0;
-            has_word |= run >= 3 && (k == 0 || !isalpha((unsigned char)t[k - 1])) &&
-                        (k == 0 || t[k - 1] != '\\');
-        }
-        if (k == (size_t)-1 || !has_word) return n;
-        size_t w = k + 1; // an aside starts with a word: "(We can", "(and $r$"
-        while (w < e && t[w] == ' ') w++;
-        if (w + 1 >= e || !isalpha((unsigned char)t[w]) || !isalpha((unsigned char)t[w + 1]))
-            return n;
-        n = k;
+        size_t m = drop_aside(t, n);
+        if (m == n) m = drop_table_or_example(t, n);
+        if (m == n) return n;
+        n = m;
     }
     return n;
 }

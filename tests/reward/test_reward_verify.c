@@ -71,6 +71,13 @@ static const struct extract_case extract_cases[] = {
     {"so $x=7$. (We can check that $x=0$ fails.)", SOL, "7", FIN}, // a final aside goes
     {"so $p q=5$ (and $r=2$ ).", SOL, "5", FIN},
     {"so $x=7$. (Checking: $2$.) (Also $3$ works.)", SOL, "7", FIN},
+    {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |\n", SOL, "10", FIN}, // a table
+    {"so 8 pairs. See below.\n| $a$ | 3 |\n| -1 | 30 |", SOL, "8", FIN},
+    {"| $a$ | 3 |\n| -1 | 30 |", SOL, "30", FIN},                            // a table alone stays
+    {"So $k=20$.\n\nFor example, if $k=7$, then $c=1750$.", SOL, "20", FIN}, // an example
+    {"So $k=20$.\n\nFor instance $k=7$.\n\n(Check: $3$.)", SOL, "20", FIN},
+    {"So $k=20$. For example, $k=7$.", SOL, "7", FIN}, // not a paragraph of its own
+    {"So $k=20$.\n\nAn example: $k=7$.", SOL, "7", FIN},
     {"the point is $(1, 2)$.", SOL, "(1, 2)", FIN}, // a tuple is no aside
     {"the point is (3, 4).", SOL, "(3, 4)", FIN},
     {"the interval is [3, 4) here", SOL, "[3, 4)", FIN},
