@@ -508,6 +508,28 @@ static int before_reason(const char *t, const struct scan *sc, int first, int k)
     return k;
 }
 
+// Does span k count as the last value (rule 5)? A span holding a value but
+// not a domain ("for all $x \in \mathbb{R}_{>0}$"); in the last sentence
+// (from `last`) also a name defined without digits ("so $N=n$.", "the
+// function $f(n)=n$ satisfies ...").
+static bool is_last_value(const char *t, const struct span *s, size_t last) {
+    size_t i = s->a;
+    while (i < s->b && t[i] == ' ') i++;
+    if (i < s->b && isalpha((unsigned char)t[i])) { // x \in \mathbb{R}
+        size_t j = i + 1;
+        while (j < s->b && t[j] == ' ') j++;
+        if (final_has_at(t, s->b, j, "\\in ") || final_has_at(t, s->b, j, "\\in\\")) {
+            j += 3;
+            while (j < s->b && t[j] == ' ') j++;
+            if (final_has_at(t, s->b, j, "\\mathbb{")) return false;
+        }
+    }
+    if (final_span_has_value(t, s)) return true;
+    size_t m = final_lhs_len(t, s);
+    while (m > 0 && t[s->a + m - 1] == ' ') m--;
+    return s->a0 >= last && m > 0 && final_is_name(t + s->a, m) && t[s->a + m] != '\\';
+}
+
 bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size_t *len) {
     n = drop_remarks(t, n);
     struct scan sc = {0};
@@ -524,8 +546,9 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     if (k >= 0) return final_take_span(t, &sc, first, k, true, true, start, len);
     if (final_answer_reversed(t, n, &sc, start, len)) return true;
     if (final_closing_statement(t, n, start, len)) return true; // 4. the closing statement
-    for (k = sc.n - 1; k >= first; k--) {                       // 5. the last value, in math or not
-        if (!final_span_has_value(t, final_ring_at(&sc, k))) continue;
+    size_t last = final_last_sentence(t, n);
+    for (k = sc.n - 1; k >= first; k--) { // 5. the last value, in math or not
+        if (!is_last_value(t, final_ring_at(&sc, k), last)) continue;
         if (sc.has_number && sc.num_a > final_ring_at(&sc, k)->b) break;
         return final_take_span(t, &sc, first, before_reason(t, &sc, first, k), false, true, start,
                                len);

@@ -46,3 +46,6 @@ bool final_head_statement(const char *t, size_t n, size_t *start, size_t *len);
 bool final_answer_reversed(const char *t, size_t n, const struct scan *sc, size_t *start,
                            size_t *len);
 bool final_closing_statement(const char *t, size_t n, size_t *start, size_t *len);
+// Start of the last sentence of t[0..n) (after the last '.' outside math that
+// a space follows, or the last blank line).
+size_t final_last_sentence(const char *t, size_t n);

@@ -187,7 +187,7 @@ bool final_head_statement(const char *t, size_t n, size_t *start, size_t *len) {
 
 // Start of the last sentence of t[0..n): after the last '.' (outside math)
 // that a space or line break follows, or the last blank line.
-static size_t last_sentence(const char *t, size_t n) {
+size_t final_last_sentence(const char *t, size_t n) {
     static const char *const opens[] = {"$$", "$", "\\[", "\\("};
     static const char *const closes[] = {"$$", "$", "\\]", "\\)"};
     size_t last = 0;
@@ -274,7 +274,7 @@ bool final_answer_reversed(const char *t, size_t n, const struct scan *sc, size_
 }
 
 bool final_closing_statement(const char *t, size_t n, size_t *start, size_t *len) {
-    size_t s = last_sentence(t, n), e = n;
+    size_t s = final_last_sentence(t, n), e = n;
     while (e > s && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
     struct scan sc = {0};
     final_scan_text(t + s, e - s, &sc);

@@ -158,6 +158,14 @@ static const struct extract_case extract_cases[] = {
     {"We get $z=5$. Since $y=2$, we have $x=3$.", SOL, "3", FIN},
     {"We get $z=5$. Since $y=2$ we have $x=3$ as $w=4$.", SOL, "4", FIN}, // it opens the sentence
     {"We get $z=5$. So $x$ holds since $y=2$.", SOL, "2", FIN}, // no value before the reason
+    // the last value: not a domain; a name defined without digits in the last sentence
+    {"so $f(x)=1 / x$ for all $x \\in \\mathbb{R}_{>0}$.", SOL, "1 / x", FIN},
+    {"so $x=2$ for $n \\in \\mathbb{Z}_{>0}$.", SOL, "2", FIN},
+    {"We get $x=3$. So $N=n$.", SOL, "n", FIN},
+    {"We get $x=3$. Finally, the function $f(n)=n$ satisfies (1).", SOL, "n", FIN},
+    {"We get $N=n$. So $x=3$ holds for $y$.", SOL, "3", FIN}, // not in the last sentence
+    {"We get $x=3$. So $n+m=k$.", SOL, "3", FIN},             // not a name
+    {"We get $x=3$. So $N \\le n$.", SOL, "3", FIN},          // not a definition
     // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
     {"Thus, $a=b=-2$.", SOL, "a=b=-2", FIN},
     {"Thus, $x=y+1=3$.", SOL, "3", FIN},
