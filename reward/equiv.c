@@ -503,6 +503,40 @@ static const char *rewrite_binomial(struct reward_equiv *q, const char *a, size_
     return out;
 }
 
+// "f(y) = y+1" against a gold "f(x) = x+1": the same function of another
+// variable. When both start with a function of one letter (the same name)
+// and the answer does not use the gold's letter, the answer's letter is
+// renamed (each standalone occurrence).
+static char fn_var(const char *s, size_t n, char *name) {
+    size_t i = 0;
+    while (i < n && s[i] == ' ') i++;
+    if (i + 4 > n || !isalpha((unsigned char)s[i]) || s[i + 1] != '(' ||
+        !isalpha((unsigned char)s[i + 2]) || s[i + 3] != ')' || (i > 0 && s[i - 1] == '\\'))
+        return 0;
+    size_t j = i + 4;
+    while (j < n && s[j] == ' ') j++;
+    *name = s[i];
+    return j < n && s[j] == '=' ? s[i + 2] : 0;
+}
+
+static bool is_standalone(const char *s, size_t n, size_t i) {
+    return (i == 0 || (!isalpha((unsigned char)s[i - 1]) && s[i - 1] != '\\')) &&
+           (i + 1 == n || !isalpha((unsigned char)s[i + 1]));
+}
+
+static const char *rename_variable(struct reward_equiv *q, const char *a, size_t *na, const char *g,
+                                   size_t ng) {
+    char fa, fg, v = fn_var(a, *na, &fa), w = fn_var(g, ng, &fg);
+    if (!v || !w || v == w || fa != fg || q->arena_used + *na + 1 > q->arena_cap) return a;
+    for (size_t i = 0; i < *na; i++)
+        if (a[i] == w && is_standalone(a, *na, i)) return a; // the letter is taken
+    char *out = q->arena + q->arena_used;
+    for (size_t i = 0; i < *na; i++) out[i] = a[i] == v && is_standalone(a, *na, i) ? w : a[i];
+    out[*na] = 0;
+    q->arena_used += *na + 1;
+    return out;
+}
+
 enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer, size_t n_answer,
                                      const char *gold, size_t n_gold, bool use_shortcuts,
                                      const char **reason) {
@@ -546,6 +580,7 @@ enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer,
     g = rewrite_identity(q, g, &ng);
     if (has_text(g, ng, "binom")) a = rewrite_binomial(q, a, &na);
     if (has_text(a, na, "binom")) g = rewrite_binomial(q, g, &ng);
+    a = rename_variable(q, a, &na, g, ng);
     int ig = equiv_parse_item(q, g, ng, 0);
     int ia = ig >= 0 ? equiv_parse_item(q, a, na, 0) : -1;
     if (ig < 0 || ia < 0 || q->is_over_budget) {

@@ -290,6 +290,18 @@ static bool is_names_chain(const char *t, size_t a, size_t b) {
     return n_names >= 2;
 }
 
+// "f(y)=y+1": a function of one letter defined by one equation (kept whole:
+// the letter is bound, and the gold may name it otherwise).
+static bool is_function_definition(const char *t, size_t a, size_t b) {
+    while (a < b && t[a] == ' ') a++;
+    if (a + 4 > b || !isalpha((unsigned char)t[a]) || t[a + 1] != '(' ||
+        !isalpha((unsigned char)t[a + 2]) || t[a + 3] != ')' || (a > 0 && t[a - 1] == '\\'))
+        return false;
+    size_t i = a + 4;
+    while (i < b && t[i] == ' ') i++;
+    return i < b && t[i] == '=' && last_cut(t, a, b, false) == i + 1;
+}
+
 // The span's last statement: inside \begin{aligned} ... \end{aligned} (any
 // environment) the last row; then the part after the last relation ("a=b=-2",
 // names set to one value, stays whole). Leading '&' and trailing " ." go.
@@ -310,7 +322,8 @@ void final_cut_value(const char *t, size_t *a, size_t *b) {
         }
     }
     *b = drop_domain(t, *a, *b);
-    if (!is_names_chain(t, *a, *b)) *a = last_cut(t, *a, *b, false);
+    if (!is_names_chain(t, *a, *b) && !is_function_definition(t, *a, *b))
+        *a = last_cut(t, *a, *b, false);
     while (*a < *b && (isspace((unsigned char)t[*a]) || t[*a] == '&')) (*a)++;
     while (*b > *a && (isspace((unsigned char)t[*b - 1]) || t[*b - 1] == '.' || t[*b - 1] == ','))
         (*b)--;

@@ -400,7 +400,15 @@ static const struct equiv_case cases[] = {
     {"2\\left(\\begin{array}{c}4 \\\\ 2\\end{array}\\right)", "2\\binom{4}{2}", 1},
     {"\\left(\\begin{array}{c}6 \\\\ 2 \\\\ 1\\end{array}\\right)", "\\binom{6}{2}", 0},
     {"\\left(\\begin{array}{c}1 \\\\ 2\\end{array}\\right)", "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
-     1}, // without a \binom, a column
+     1},                         // without a \binom, a column
+    {"f(y)=y+1", "f(x)=x+1", 1}, // the same function of another letter
+    {"f(m)=m", "f(n)=n", 1},
+    {"f(y)=\\sqrt{y}", "f(x)=\\sqrt{x}", 1},
+    {"f(y)=y, f(y)=-y", "f(x)=x, f(x)=-x", 1},
+    {"f(y)=y+2", "f(x)=x+1", 0},
+    {"f(y)=y+x", "f(x)=x+1", 0}, // the gold's letter is taken
+    {"g(y)=y+1", "f(x)=x+1", 0},
+    {"f(y)=y^{2}", "f(x)=x^{2}+y", 0},
     {"f(x) \\equiv 1", "f(x)=1", 1},
     {"f(x) \\equiv 1", "1", 1},
     {"f(x)=x+1", "f(x) \\equiv x+1", 1},

@@ -116,9 +116,10 @@ static const struct extract_case extract_cases[] = {
      FIN},                                                                   // not the subject
     {"The required inequality holds for $n=3$. Thus $k=7$.", SOL, "7", FIN}, // no copula
     // a trailing domain clause is no answer
-    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", SOL, "x-1", FIN},
-    {"so $f(n)=2 n, n \\in \\mathbb{Z}_{>0}$.", SOL, "2 n", FIN},
-    {"so $g(x)=2 x^{2} ,\\quad x \\in \\mathbb{R}^{+}$ .", SOL, "2 x^{2}", FIN},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", SOL, "f(x)=x-1", FIN},
+    {"so $f(n)=2 n, n \\in \\mathbb{Z}_{>0}$.", SOL, "f(n)=2 n", FIN},
+    {"so $y=x-1, x \\in \\mathbb{R}$.", SOL, "x-1", FIN},
+    {"so $g(x)=2 x^{2} ,\\quad x \\in \\mathbb{R}^{+}$ .", SOL, "g(x)=2 x^{2}", FIN},
     {"so $f(x)=x, x \\in [0, 1]$.", SOL, "[0, 1]", FIN},      // not a \mathbb set
     {"so $f(x)=x, y \\in \\mathbb{R}, z=2$.", SOL, "2", FIN}, // not trailing
     // bold letters mark vectors: then bold is no answer marker
@@ -159,13 +160,16 @@ static const struct extract_case extract_cases[] = {
     {"We get $z=5$. Since $y=2$ we have $x=3$ as $w=4$.", SOL, "4", FIN}, // it opens the sentence
     {"We get $z=5$. So $x$ holds since $y=2$.", SOL, "2", FIN}, // no value before the reason
     // the last value: not a domain; a name defined without digits in the last sentence
-    {"so $f(x)=1 / x$ for all $x \\in \\mathbb{R}_{>0}$.", SOL, "1 / x", FIN},
+    {"so $f(x)=1 / x$ for all $x \\in \\mathbb{R}_{>0}$.", SOL, "f(x)=1 / x", FIN},
     {"so $x=2$ for $n \\in \\mathbb{Z}_{>0}$.", SOL, "2", FIN},
     {"We get $x=3$. So $N=n$.", SOL, "n", FIN},
-    {"We get $x=3$. Finally, the function $f(n)=n$ satisfies (1).", SOL, "n", FIN},
+    {"We get $x=3$. Finally, the function $f(n)=n$ satisfies (1).", SOL, "f(n)=n", FIN},
     {"We get $N=n$. So $x=3$ holds for $y$.", SOL, "3", FIN}, // not in the last sentence
     {"We get $x=3$. So $n+m=k$.", SOL, "3", FIN},             // not a name
     {"We get $x=3$. So $N \\le n$.", SOL, "3", FIN},          // not a definition
+    {"so $f(m)=m$.", SOL, "f(m)=m", FIN},                     // a function's definition stays whole
+    {"so $f(m)=g(m)=m$.", SOL, "m", FIN},
+    {"so $f(2)=4$.", SOL, "4", FIN},
     // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
     {"Thus, $a=b=-2$.", SOL, "a=b=-2", FIN},
     {"Thus, $x=y+1=3$.", SOL, "3", FIN},
