@@ -228,6 +228,38 @@ static size_t last_cut(const char *t, size_t a, size_t b, bool rows_only) {
     return cut;
 }
 
+// Start of the last statement of t[a..b): after its last top-level "\\text{
+// hence }" (so, thus, therefore, i.e.), \\Rightarrow, \\Longrightarrow or
+// \\implies ("... +1, \\text { hence } f(y)=y+1" is "f(y)=y+1"); a if none.
+static size_t last_statement(const char *t, size_t a, size_t b) {
+    static const char *const words[] = {"hence", "so", "thus", "therefore", "i.e."};
+    int depth = 0;
+    size_t start = a;
+    for (size_t i = a; i < b; i++) {
+        if (t[i] == '\\' && depth == 0) {
+            size_t m = cmd_len(t, b, i), j = i + 1 + m;
+            if (is_cmd(t, i, m, "Rightarrow") || is_cmd(t, i, m, "Longrightarrow") ||
+                is_cmd(t, i, m, "implies"))
+                start = j;
+            if (is_cmd(t, i, m, "text")) {
+                while (j < b && t[j] == ' ') j++;
+                if (j < b && t[j] == '{') j++;
+                while (j < b && t[j] == ' ') j++;
+                for (int k = 0; k < 5; k++) {
+                    size_t e = j + strlen(words[k]);
+                    while (e < b && t[e] == ' ') e++;
+                    if (final_has_at(t, b, j, words[k]) && e < b && t[e] == '}') start = e + 1;
+                }
+            }
+            i += m;
+            continue;
+        }
+        if (t[i] == '{' || t[i] == '(' || t[i] == '[') depth++;
+        if ((t[i] == '}' || t[i] == ')' || t[i] == ']') && depth > 0) depth--;
+    }
+    return start;
+}
+
 // End of t[a..b) without a trailing domain clause ", x \in \mathbb{R}"
 // ("$f(x)=x-1, x \in \mathbb{R}$": the function, not the set); b if none. The
 // clause: a top-level comma, a name, \in, a \mathbb{} set with at most a
@@ -322,6 +354,9 @@ void final_cut_value(const char *t, size_t *a, size_t *b) {
         }
     }
     *b = drop_domain(t, *a, *b);
+    size_t s = last_statement(t, *a, *b);
+    while (s < *b && isspace((unsigned char)t[s])) s++;
+    *a = s < *b ? s : *a; // "x=4 \\text{ hence}": no statement after it
     if (!is_names_chain(t, *a, *b) && !is_function_definition(t, *a, *b))
         *a = last_cut(t, *a, *b, false);
     while (*a < *b && (isspace((unsigned char)t[*a]) || t[*a] == '&')) (*a)++;

@@ -167,7 +167,11 @@ static const struct extract_case extract_cases[] = {
     {"We get $N=n$. So $x=3$ holds for $y$.", SOL, "3", FIN}, // not in the last sentence
     {"We get $x=3$. So $n+m=k$.", SOL, "3", FIN},             // not a name
     {"We get $x=3$. So $N \\le n$.", SOL, "3", FIN},          // not a definition
-    {"so $f(m)=m$.", SOL, "f(m)=m", FIN},                     // a function's definition stays whole
+    {"$$ (x+1) f(y)=y, \\text { hence } f(y)=y+1 $$", SOL, "f(y)=y+1", FIN}, // the conclusion
+    {"so $x^{2}=4 \\Rightarrow x>1$.", SOL, "x>1", FIN},
+    {"so $x^{2}=4 \\text{ and } x=2$.", SOL, "2", FIN},
+    {"so $x=4 \\text{ hence}$.", SOL, "4 \\text{ hence}", FIN}, // nothing after it
+    {"so $f(m)=m$.", SOL, "f(m)=m", FIN}, // a function's definition stays whole
     {"so $f(m)=g(m)=m$.", SOL, "m", FIN},
     {"so $f(2)=4$.", SOL, "4", FIN},
     // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
