@@ -537,6 +537,48 @@ static const char *rename_variable(struct reward_equiv *q, const char *a, size_t
     return out;
 }
 
+// "1, 7, 103, 105 and 3, 5, 101, 107" against a gold list of k tuples of m
+// elements "(1,7,103,105), (3,5,101,107)": tuples written as bare lists, one
+// group per "and". The answer must split at its top-level "and"s into exactly
+// k groups of exactly m elements each (so "1, 2, 3 and 4" is no pair of
+// pairs); each group is then the tuple, in its order.
+static bool is_and_at(const char *s, size_t n, size_t i) {
+    return i > 0 && i + 4 <= n && s[i - 1] == ' ' && memcmp(s + i, "and", 3) == 0 &&
+           s[i + 3] == ' ';
+}
+
+static int cmp_grouped(struct reward_equiv *q, const char *answer, size_t n_answer, int ig) {
+    const struct item *g = &q->items[ig];
+    int k = g->n_children, m = k ? q->items[g->first].n_children : 0;
+    if (g->kind != IT_LIST || k < 2 || m < 2) return CMP_DIFFERENT;
+    for (int c = g->first; c >= 0; c = q->items[c].next)
+        if (q->items[c].kind != IT_TUPLE || q->items[c].open != '(' || q->items[c].n_children != m)
+            return CMP_DIFFERENT;
+    size_t cap = 2 * n_answer + 4 * (size_t)k + 8;
+    if (q->arena_used + cap > q->arena_cap) return CMP_DIFFERENT;
+    char *out = q->arena + q->arena_used;
+    size_t w = 0, from = 0;
+    int n_groups = 0;
+    for (size_t i = 0; i <= n_answer; i++) {
+        if (i < n_answer && strchr("()[]{}\\", answer[i])) return CMP_DIFFERENT; // bare only
+        if (i < n_answer && !is_and_at(answer, n_answer, i)) continue;
+        size_t e = i; // a group answer[from..e), without a trailing ", " and '$'
+        while (e > from && strchr(" ,$", answer[e - 1])) e--;
+        size_t b = from;
+        while (b < e && strchr(" $", answer[b])) b++;
+        int n_commas = 0;
+        for (size_t j = b; j < e; j++) n_commas += answer[j] == ',';
+        if (n_commas != m - 1 || ++n_groups > k) return CMP_DIFFERENT;
+        w += (size_t)sprintf(out + w, "%s(%.*s)", n_groups > 1 ? ", " : "", (int)(e - b),
+                             answer + b);
+        from = i + 3;
+    }
+    if (n_groups != k) return CMP_DIFFERENT;
+    q->arena_used += w + 1;
+    int ia = equiv_parse_item(q, out, w, 0);
+    return ia >= 0 ? cmp_items(q, ia, ig) : CMP_DIFFERENT;
+}
+
 enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer, size_t n_answer,
                                      const char *gold, size_t n_gold, bool use_shortcuts,
                                      const char **reason) {
@@ -588,6 +630,8 @@ enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer,
         return REWARD_EQUIV_BUDGET;
     }
     bool is_equal = cmp_items(q, ia, ig) == CMP_EQUAL;
+    if (!is_equal && !q->is_over_budget)
+        is_equal = cmp_grouped(q, answer, n_answer, ig) == CMP_EQUAL;
     if (q->is_over_budget) {
         *reason = "budget exceeded: too many comparisons";
         return REWARD_EQUIV_BUDGET;

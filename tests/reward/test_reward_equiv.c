@@ -400,8 +400,19 @@ static const struct equiv_case cases[] = {
     {"2\\left(\\begin{array}{c}4 \\\\ 2\\end{array}\\right)", "2\\binom{4}{2}", 1},
     {"\\left(\\begin{array}{c}6 \\\\ 2 \\\\ 1\\end{array}\\right)", "\\binom{6}{2}", 0},
     {"\\left(\\begin{array}{c}1 \\\\ 2\\end{array}\\right)", "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
-     1},                         // without a \binom, a column
-    {"f(y)=y+1", "f(x)=x+1", 1}, // the same function of another letter
+     1}, // without a \binom, a column
+    // tuples written as bare lists, one group per "and"
+    {"1,7,103, 105 and 3, 5, 101, 107", "(1,7,103, 105), (3, 5, 101, 107)", 1},
+    {"3, 5, 101, 107 and 1,7,103, 105", "(1,7,103, 105), (3, 5, 101, 107)", 1},
+    {"7,1,103, 105 and 3, 5, 101, 107", "(1,7,103, 105), (3, 5, 101, 107)", 0}, // order
+    {"1,7,103 and 105, 3, 5, 101, 107", "(1,7,103, 105), (3, 5, 101, 107)", 0},
+    {"1, 2 and 3, 4", "(1,2),(3,4)", 1},
+    {"1, 2, 3 and 4", "(1,2),(3,4)", 0}, // groups of 3 and 1
+    {"1, 2, 3, 4", "(1,2),(3,4)", 0},    // no groups
+    {"(1, 2) and 3, 4", "(1,2),(3,4)", 0},
+    {"1, 2 and 3, 4 and 5, 6", "(1,2),(3,4)", 0},
+    {"1, 2 and 3, 4", "[1,2],[3,4]", 0}, // intervals are not tuples
+    {"f(y)=y+1", "f(x)=x+1", 1},         // the same function of another letter
     {"f(m)=m", "f(n)=n", 1},
     {"f(y)=\\sqrt{y}", "f(x)=\\sqrt{x}", 1},
     {"f(y)=y, f(y)=-y", "f(x)=x, f(x)=-x", 1},
