@@ -2,16 +2,17 @@
 // answer in the solution mode (tests/reward/test_reward_data.c asserts that
 // exactly these fail, and their count): "ID" is a row's first solution,
 // "ID.K" its K-th. Reviewed by hand (docs/reward.md, "The final statement");
-// by where a value equal to the gold appears in the text they are:
-//  - stated near the start without a recognisable answer form, then a proof
-//    (34: "in 2 but not fewer moves", "We claim that $M=...$" in the second
-//    sentence);
-//  - stated in the middle, the final statement being another quantity (48: a
+// by where the first math span or number equal to the gold appears they are:
+//  - stated near the start (the first 400 bytes) without a recognisable
+//    answer form, then a proof (33: "in 2 but not fewer moves", "exists for
+//    $n=1,2,3,4$ and no other $n$", "thus $a=\frac{1}{4}$ and $x=\sqrt{2}$");
+//  - stated in the middle, the final statement being another quantity (31: a
 //    check, a bound like "C <= 506" standing for the maximum, one element of
-//    a list);
-//  - never written as such (99: a second proof of a bound only, golds split
-//    over sentences or listing all permutations, tuples written as bare
-//    lists, a binomial written as an array).
+//    a list, "8 of the positive divisors of 900");
+//  - never written as such (95: a second proof of a bound only, golds split
+//    over sentences or listing all permutations, one case of several).
+// Across them, 9 end on a bound standing for the extremum and 22 on one part
+// of a multi-part gold.
 // Regenerate after a change of the rules and review the diff:
 // SHOW_FAILURES=1 GRPO_SHARED=../shared build/tests/reward/test_reward_data
 // prints the list and its count in this form (then clang-format this file).
