@@ -35,11 +35,6 @@
 #include "reward/extract.h"
 #include "reward/extract_final_internal.h"
 
-bool final_has_at(const char *t, size_t n, size_t i, const char *s) {
-    size_t m = strlen(s);
-    return i + m <= n && memcmp(t + i, s, m) == 0;
-}
-
 // End of the math opened at i (content start) by delim: the index of the
 // closing delimiter, or n when it does not close.
 size_t final_math_end(const char *t, size_t n, size_t i, const char *close) {
@@ -97,7 +92,7 @@ void final_scan_text(const char *t, size_t n, struct scan *sc) {
     static const char *const opens[] = {"$$", "$", "\\[", "\\("};
     static const char *const closes[] = {"$$", "$", "\\]", "\\)"};
     for (size_t i = 0; i < n;) {
-        int k = 0;
+        int k = t[i] == '$' || t[i] == '\\' ? 0 : 4;
         for (; k < 4; k++)
             if (final_has_at(t, n, i, opens[k])) break;
         if (k < 4) {
@@ -129,6 +124,14 @@ void final_scan_text(const char *t, size_t n, struct scan *sc) {
                 sc->n_at_number = sc->n;
             }
             i = b;
+            continue;
+        }
+        if ((t[i] == '.' && i + 1 < n && isspace((unsigned char)t[i + 1])) ||
+            (t[i] == '\n' && i + 1 < n && t[i + 1] == '\n')) { // a sentence ends
+            size_t j = i + 1;
+            while (j < n && isspace((unsigned char)t[j])) j++;
+            sc->last_start = j < n ? j : sc->last_start;
+            i = j;
             continue;
         }
         i++;
@@ -520,15 +523,6 @@ static size_t drop_remarks(const char *t, size_t n) {
     return n;
 }
 
-// The whole word w (lower case) at t[i], case-insensitive.
-bool final_word_at(const char *t, size_t e, size_t i, const char *w) {
-    size_t m = strlen(w);
-    if (i + m > e || (i > 0 && isalpha((unsigned char)t[i - 1]))) return false;
-    for (size_t k = 0; k < m; k++)
-        if (tolower((unsigned char)t[i + k]) != w[k]) return false;
-    return i + m == e || !isalpha((unsigned char)t[i + m]);
-}
-
 // The last value of the sentence of span k that comes before a reason
 // clause that ends the sentence ("so $\sin x=\frac{3}{4}$ since $\sin x>0$
 // because $0<x<90$": the value, not the reasons); k when no "since" or
@@ -593,8 +587,9 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     if (k < 0) k = answer_is_span(t, n, &sc, first, "answer is");
     if (k >= 0) return final_take_span(t, &sc, first, k, true, true, start, len);
     if (final_answer_reversed(t, n, &sc, start, len)) return true;
-    if (final_closing_statement(t, n, start, len)) return true; // 4. the closing statement
-    size_t last = final_last_sentence(t, n);
+    if (final_closing_statement(t, n, sc.last_start, start, len))
+        return true; // 4. the closing statement
+    size_t last = sc.last_start;
     for (k = sc.n - 1; k >= first; k--) { // 5. the last value, in math or not
         if (!is_last_value(t, final_ring_at(&sc, k), last)) continue;
         if (sc.has_number && sc.num_a > final_ring_at(&sc, k)->b) break;

@@ -4,8 +4,10 @@
 // (extract_statement.c). Positions are byte offsets into the text t.
 #pragma once
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #define FINAL_MAX_SPANS 64 // spans remembered (a ring): the answer is near the end
 
@@ -21,10 +23,25 @@ struct scan {
     size_t num_a, num_b; // the last number outside math
     size_t run_a;        // start of the numbers joined to it ("1, 3, 5, and 15")
     int n_at_number;     // spans seen when it was read
+    size_t last_start;   // start of the last sentence (after a '.' and a space, or a blank line)
 };
 
 // The scan and the spans (extract_final.c).
-bool final_has_at(const char *t, size_t n, size_t i, const char *s);
+// s (a literal: its length folds) at t[i], within t[0..n).
+static inline bool final_has_at(const char *t, size_t n, size_t i, const char *s) {
+    size_t m = strlen(s);
+    return i + m <= n && memcmp(t + i, s, m) == 0;
+}
+
+// The whole word w (lower case) at t[i], case-insensitive, within t[0..e).
+static inline bool final_word_at(const char *t, size_t e, size_t i, const char *w) {
+    size_t m = strlen(w);
+    if (i + m > e || (i > 0 && isalpha((unsigned char)t[i - 1]))) return false;
+    for (size_t k = 0; k < m; k++)
+        if (tolower((unsigned char)t[i + k]) != w[k]) return false;
+    return i + m == e || !isalpha((unsigned char)t[i + m]);
+}
+
 size_t final_math_end(const char *t, size_t n, size_t i, const char *close);
 bool final_is_word_char(char c);
 bool final_is_connector(const char *t, size_t a, size_t b);
@@ -38,14 +55,11 @@ bool final_set_trimmed(const char *t, size_t a, size_t b, size_t *start, size_t 
 const struct span *final_ring_at(const struct scan *sc, int k);
 bool final_take_span(const char *t, const struct scan *sc, int first, int pick, bool forward,
                      bool use_run, size_t *start, size_t *len);
-bool final_word_at(const char *t, size_t e, size_t i, const char *w);
 
 // Statements that name their value (extract_statement.c); each sets the
 // answer t[*start..*start + *len) and returns true when it applies.
 bool final_head_statement(const char *t, size_t n, size_t *start, size_t *len);
 bool final_answer_reversed(const char *t, size_t n, const struct scan *sc, size_t *start,
                            size_t *len);
-bool final_closing_statement(const char *t, size_t n, size_t *start, size_t *len);
-// Start of the last sentence of t[0..n) (after the last '.' outside math that
-// a space follows, or the last blank line).
-size_t final_last_sentence(const char *t, size_t n);
+// The closing statement reads the last sentence, t[last..n).
+bool final_closing_statement(const char *t, size_t n, size_t last, size_t *start, size_t *len);

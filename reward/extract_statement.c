@@ -185,37 +185,6 @@ bool final_head_statement(const char *t, size_t n, size_t *start, size_t *len) {
 // ten, not 378); "thus 79 is the largest such integer $N$ for which ..." is
 // 79; not "... is $\frac{1}{2 T}$, and with $T=20$, this is $\frac{1}{40}$".
 
-// Start of the last sentence of t[0..n): after the last '.' (outside math)
-// that a space or line break follows, or the last blank line.
-size_t final_last_sentence(const char *t, size_t n) {
-    static const char *const opens[] = {"$$", "$", "\\[", "\\("};
-    static const char *const closes[] = {"$$", "$", "\\]", "\\)"};
-    size_t last = 0;
-    for (size_t i = 0; i < n;) {
-        int k = 0;
-        for (; k < 4; k++)
-            if (final_has_at(t, n, i, opens[k])) break;
-        if (k < 4) {
-            i = final_math_end(t, n, i + strlen(opens[k]), closes[k]) + strlen(closes[k]);
-            continue;
-        }
-        if (t[i] == '\\') {
-            i += 2;
-            continue;
-        }
-        if ((t[i] == '.' && i + 1 < n && isspace((unsigned char)t[i + 1])) ||
-            (t[i] == '\n' && i + 1 < n && t[i + 1] == '\n')) {
-            size_t j = i + 1;
-            while (j < n && isspace((unsigned char)t[j])) j++;
-            if (j < n) last = j;
-            i = j;
-            continue;
-        }
-        i++;
-    }
-    return last;
-}
-
 // The value that ends right before t[b] (then spaces): a span holding a value
 // (its last statement) or a plain number.
 static bool value_before(const char *t, size_t b, const struct scan *sc, size_t *start,
@@ -265,16 +234,22 @@ static bool closing_reversed(const char *t, size_t e, const struct scan *sc, siz
 // last such statement (as "the answer is $...$" is read anywhere).
 bool final_answer_reversed(const char *t, size_t n, const struct scan *sc, size_t *start,
                            size_t *len) {
-    for (size_t i = n; i-- > 1;) {
-        size_t w = t[i - 1] == ' ' ? copula_the(t, n, i) : 0;
-        if (w && final_word_at(t, n, w, "only")) w += 5;
-        if (w && final_word_at(t, n, w, "answer")) return value_before(t, i, sc, start, len);
+    for (size_t p = n; p-- > 0;) { // each "answer", from the end
+        if (t[p] != 'a' || !final_word_at(t, n, p, "answer")) continue;
+        size_t w = p >= 5 && final_word_at(t, n, p - 5, "only") ? p - 5 : p; // "the only answer"
+        if (w < 4 || !final_word_at(t, n, w - 4, "the")) continue;
+        static const size_t back[] = {3, 4, 8, 10}; // "is ", "are ", "must be ", "is indeed "
+        for (int k = 0; k < 4; k++) {
+            size_t i = w - 4 >= back[k] ? w - 4 - back[k] : 0;
+            if (i >= 1 && t[i - 1] == ' ' && copula_the(t, n, i) == w)
+                return value_before(t, i, sc, start, len);
+        }
     }
     return false;
 }
 
-bool final_closing_statement(const char *t, size_t n, size_t *start, size_t *len) {
-    size_t s = final_last_sentence(t, n), e = n;
+bool final_closing_statement(const char *t, size_t n, size_t last, size_t *start, size_t *len) {
+    size_t s = last, e = n;
     while (e > s && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
     struct scan sc = {0};
     final_scan_text(t + s, e - s, &sc);
