@@ -270,6 +270,49 @@ static void test_verdicts(void **state) {
     assert_null(v);
 }
 
+// The solution mode's rules end to end: each reads the right statement, and
+// a wrong gold against it stays wrong (expected verdicts written by hand).
+static const struct {
+    const char *response, *gold;
+    bool is_correct;
+} solution_cases[] = {
+    {"We get $x=3$. Then 623 must be the only answer. Why? $c=3$.", "623", true},
+    {"We get $x=3$. Then 623 must be the only answer. Why? $c=3$.", "3", false},
+    {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. So $x=5$.", "\\frac{n(n+1)}{2}", true},
+    {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. So $x=5$.", "\\frac{n(n-1)}{2}", false},
+    {"Thus, $a=b=-2$.", "-2,-2", true},
+    {"Thus, $a=b=-2$.", "-2,2", false},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", "f(x)=x-1", true},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", "f(x)=x+1", false},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", "\\mathbb{R}", false},
+    {"We get $x=3$. The ten smallest are 27, $54,108$, and 378.", "27,54,108,378", true},
+    {"We get $x=3$. The ten smallest are 27, $54,108$, and 378.", "27,54,108", false},
+    {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |", "10", true},
+    {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |", "20", false},
+    {"so $f(m)=m$.", "f(n)=n", true},
+    {"so $f(m)=m$.", "f(n)=n+1", false},
+    {"We get $y=1$.\n\nso $x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", "\\frac{3}{4}",
+     true},
+    {"We get $y=1$.\n\nso $x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", "(0, 90)", false},
+    {"These give $5+4 d=5+4(-\\frac{5}{2})=-5$ and $5+4 d=5+4(\\frac{1}{2})=7$.", "-5,7", true},
+    {"These give $5+4 d=5+4(-\\frac{5}{2})=-5$ and $5+4 d=5+4(\\frac{1}{2})=7$.", "-5,5", false},
+    {"The lists are 1,7,103, 105 and 3, 5, 101, 107.", "(1,7,103,105), (3,5,101,107)", true},
+    {"The lists are 1,7,103, 105 and 3, 5, 101, 107.", "(1,7,103,105), (3,5,107,101)", false},
+};
+
+static void test_solution_verdicts(void **state) {
+    (void)state;
+    struct reward_verifier *v = make_verifier(REWARD_MODE_SOLUTION);
+    struct reward_verdict vd;
+    for (size_t k = 0; k < sizeof solution_cases / sizeof solution_cases[0]; k++) {
+        verify_str(v, solution_cases[k].response, solution_cases[k].gold, &vd);
+        if (vd.is_correct != solution_cases[k].is_correct)
+            fail_msg("case %zu '%s' vs '%s': %s (extracted '%s')", k, solution_cases[k].response,
+                     solution_cases[k].gold, vd.reason, vd.extracted);
+    }
+    reward_verifier_destroy(&v);
+}
+
 // Each must come back, wrong (or no answer), without crash, hang or overflow.
 static void test_pathological(void **state) {
     (void)state;
@@ -461,6 +504,7 @@ int main(void) {
         cmocka_unit_test(test_extract_table),
         cmocka_unit_test(test_extract_options),
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_solution_verdicts),
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_shaping_modes),
         cmocka_unit_test(test_shaping_correct_outranks_wrong),
