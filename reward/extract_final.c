@@ -577,10 +577,11 @@ bool reward_extract_final_statement(const char *t, size_t n, size_t *start, size
     struct scan sc = {0};
     final_scan_text(t, n, &sc);
     int first = sc.n > FINAL_MAX_SPANS ? sc.n - FINAL_MAX_SPANS : 0;
-    bool is_bold_vector = has_bold_letter(t, n);
-    for (int k = sc.n - 1; k >= first && !is_bold_vector; k--) // 1. a bold number
-        if (span_has_bold_number(t, final_ring_at(&sc, k)))
-            return final_take_span(t, &sc, first, k, false, false, start, len);
+    for (int k = sc.n - 1; k >= first; k--) { // 1. a bold number (not a vector's)
+        if (!span_has_bold_number(t, final_ring_at(&sc, k))) continue;
+        if (has_bold_letter(t, n)) break;
+        return final_take_span(t, &sc, first, k, false, false, start, len);
+    }
     if (final_head_statement(t, n, start, len)) return true; // 2. the opening statement
     // 3. "the final answer is $...$", else the last "the answer is $...$"
     int k = answer_is_span(t, n, &sc, first, "final answer is");
