@@ -16,7 +16,8 @@
 //      "answer is" ("the answer is therefore $12$"), else the value before
 //      the last "is the answer" ("623 must be the only answer"), else
 //   4. the closing statement: a last sentence that names its value as the
-//      opening one does and ends with it, or "79 is the largest ...", else
+//      opening one does and ends with it, "79 is the largest ...", or "Thus,
+//      8 of the positive divisors of 900 are perfect squares.", else
 //   5. the later of the last span holding a value (a digit, \infty, \pi) and
 //      the last number outside math (not part of a word: "x_1", "<img_12>";
 //      not an ordinal "5 th" or an equation label "(1)"; numbers joined by

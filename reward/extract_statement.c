@@ -1,7 +1,8 @@
 // Statements that name their value in a worked solution (the final-statement
 // extraction, extract_final.c, tries them): the opening sentence ("The
 // required maximum is $2 n-2$."), "<value> is the answer" anywhere, and the
-// closing sentence ("The ten smallest are 27, $54, ...$, and 378.").
+// closing sentence ("The ten smallest are 27, $54, ...$, and 378.", "Thus, 8
+// of the positive divisors of 900 are perfect squares.").
 #include <ctype.h>
 #include <string.h>
 
@@ -248,6 +249,36 @@ bool final_answer_reversed(const char *t, size_t n, const struct scan *sc, size_
     return false;
 }
 
+// "Thus, 8 of the positive divisors of 900 are perfect squares.": a count
+// that is the subject of the last sentence t[0..e) (after at most three
+// opening words such as "Thus," or "In total,"), when no copula with a value
+// or equation follows ("3 of the 5 balls are red, so the probability is
+// $3/5$" is not 3).
+static bool closing_count(const char *t, size_t e, const struct scan *sc, size_t *start,
+                          size_t *len) {
+    size_t i = 0;
+    for (int n_words = 0; i < e && !isdigit((unsigned char)t[i]); n_words++) {
+        if (n_words == 3 || !isalpha((unsigned char)t[i])) return false;
+        while (i < e && isalpha((unsigned char)t[i])) i++;
+        if (i < e && t[i] == ',') i++;
+        while (i < e && t[i] == ' ') i++;
+    }
+    size_t a = i;
+    while (i < e && isdigit((unsigned char)t[i])) i++;
+    if (i == a || i + 8 > e || memcmp(t + i, " of the ", 8) != 0) return false;
+    for (size_t j = i; j < e; j++) { // no "is <value>" nor an equation after it
+        size_t m = final_word_at(t, e, j, "is") ? 2 : final_word_at(t, e, j, "are") ? 3 : 0;
+        size_t v = j + m;
+        while (m && v < e && t[v] == ' ') v++;
+        if (m && v < e && (isdigit((unsigned char)t[v]) || t[v] == '$')) return false;
+    }
+    for (int k = 0; k < sc->n; k++)
+        if (memchr(t + final_ring_at(sc, k)->a, '=',
+                   final_ring_at(sc, k)->b - final_ring_at(sc, k)->a))
+            return false;
+    return final_set_trimmed(t, a, i, start, len);
+}
+
 bool final_closing_statement(const char *t, size_t n, size_t last, size_t *start, size_t *len) {
     size_t s = last, e = n;
     while (e > s && (isspace((unsigned char)t[e - 1]) || t[e - 1] == '.')) e--;
@@ -258,7 +289,9 @@ bool final_closing_statement(const char *t, size_t n, size_t last, size_t *start
         *start += s; // no value after it: "..., and with $T=20$, this is $\frac{1}{40}$"
         return !final_span_has_digit(t, *start + *len, e);
     }
-    if (!closing_reversed(t + s, e - s, &sc, start, len)) return false;
+    if (!closing_reversed(t + s, e - s, &sc, start, len) &&
+        !closing_count(t + s, e - s, &sc, start, len))
+        return false;
     *start += s; // what follows describes the value: "... for which $4 N$ is prime"
     return true;
 }

@@ -142,6 +142,14 @@ static const struct extract_case extract_cases[] = {
     {"We get $x=3$. So at least 7 is the minimum of $f$ at $x=2$.", SOL, "7", FIN},
     {"We see that $M=\\frac{9}{32}$ is indeed the smallest constant, with $(1,2)$.", SOL,
      "\\frac{9}{32}", FIN},
+    // a count that is the last sentence's subject
+    {"We get $x=2$. Thus, 8 of the positive divisors of 900 are perfect squares.", SOL, "8", FIN},
+    {"So $n=4$. In total, 202 of the integers $f(1), \\ldots, f(2014)$ end in 1 .", SOL, "202",
+     FIN},
+    {"We get $x=2$. Thus 3 of the 5 balls are red, so the probability is $3/5$.", SOL, "3/5", FIN},
+    {"We get $x=2$. So 3 of the 5 balls are 7 cm long.", SOL, "7", FIN},    // a copula with a value
+    {"We get $x=2$. Thus, 8 of the $n$ values give $n=4$.", SOL, "4", FIN}, // an equation
+    {"We get $x=2$. Then we see a group of 4 of the 9 cells, 12 in all.", SOL, "12", FIN},
     // "<value> is the answer" anywhere, as "the answer is <value>"
     {"Then 623 must be the only answer. Why? We have $c=3$.", SOL, "623", FIN},
     {"So $N=12$ is the answer. Check: $N+1=13$.", SOL, "12", FIN},
@@ -289,6 +297,8 @@ static const struct {
     {"We get $x=3$. The ten smallest are 27, $54,108$, and 378.", "27,54,108", false},
     {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |", "10", true},
     {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |", "20", false},
+    {"We get $x=2$. Thus, 8 of the positive divisors of 900 are perfect squares.", "8", true},
+    {"We get $x=2$. Thus, 8 of the positive divisors of 900 are perfect squares.", "900", false},
     {"so $f(m)=m$.", "f(n)=n", true},
     {"so $f(m)=m$.", "f(n)=n+1", false},
     {"We get $y=1$.\n\nso $x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", "\\frac{3}{4}",
