@@ -206,14 +206,40 @@ static bool is_defined_name(const struct reward_equiv *q, int k) {
     return is_short_lhs(q, k) || is_names_tuple(q, k);
 }
 
+static bool is_constant(const struct reward_equiv *q, int k) {
+    return q->items[k].kind == IT_EXPR && !expr_var_mask(&q->pool, q->items[k].root);
+}
+
 // "\sqrt{324-68} = \sqrt{256} = 16": a computation whose sides are constants
-// of the same value stands for its last side.
-static bool is_constant_chain(struct reward_equiv *q, int k) {
-    int l = child(q, k, 0), r = child(q, k, 1);
-    const struct item *lhs = &q->items[l], *rhs = &q->items[r];
-    if (lhs->kind != IT_EXPR || rhs->kind != IT_EXPR) return false;
-    if (expr_var_mask(&q->pool, lhs->root) || expr_var_mask(&q->pool, rhs->root)) return false;
-    return cmp_constants(q, lhs->root, rhs->root, false) == CMP_EQUAL;
+// of the same value stands for its last side; so does a chain whose first
+// side is not constant, "5+4 d = 5+4(-\frac{5}{2}) = -5" (the value of the
+// first side, computed). A constant side of another value ("2+2 = 5 = 5")
+// makes it stand for nothing.
+static bool is_computation(struct reward_equiv *q, int k) {
+    int r = child(q, k, 1);
+    if (!is_constant(q, r) || (q->items[k].n_children < 3 && !is_constant(q, child(q, k, 0))))
+        return false;
+    for (int c = q->items[k].first; c >= 0; c = q->items[c].next) {
+        if (c == r || (c == q->items[k].first && !is_constant(q, c))) continue;
+        if (!is_constant(q, c) ||
+            cmp_constants(q, q->items[c].root, q->items[r].root, false) != CMP_EQUAL)
+            return false;
+    }
+    return true;
+}
+
+// "a = b = -2" against a gold list of two values: the pair (a, b) is
+// (-2, -2). Every side but the last is a name, one per gold element.
+static int cmp_names_chain(struct reward_equiv *q, int ia, int ig) {
+    const struct item *a = &q->items[ia], *g = &q->items[ig];
+    if (a->n_children < 3 || g->kind != IT_LIST || g->n_children != a->n_children - 1)
+        return CMP_DIFFERENT;
+    int r = child(q, ia, 1);
+    for (int c = a->first; c >= 0; c = q->items[c].next)
+        if (c != r && !is_short_lhs(q, c)) return CMP_DIFFERENT;
+    for (int e = g->first; e >= 0; e = q->items[e].next)
+        if (cmp_items(q, r, e) != CMP_EQUAL) return CMP_DIFFERENT;
+    return CMP_EQUAL;
 }
 
 // A list of answers that are all the same value ("$\frac{4}{10}$ or
@@ -287,8 +313,10 @@ static int cmp_items(struct reward_equiv *q, int ia, int ig) {
     const struct item *a = &q->items[ia], *g = &q->items[ig];
     if (g->kind == IT_EQ && a->kind != IT_EQ && is_defined_name(q, child(q, ig, 0)))
         return cmp_items(q, ia, child(q, ig, 1));
+    if (a->kind == IT_EQ && g->kind == IT_LIST && cmp_names_chain(q, ia, ig) == CMP_EQUAL)
+        return CMP_EQUAL;
     if (a->kind == IT_EQ && g->kind != IT_EQ &&
-        (is_defined_name(q, child(q, ia, 0)) || is_constant_chain(q, ia)))
+        (is_defined_name(q, child(q, ia, 0)) || is_computation(q, ia)))
         return cmp_items(q, child(q, ia, 1), ig);
     bool a_coll = a->kind == IT_LIST || a->kind == IT_SET;
     bool g_coll = g->kind == IT_LIST || g->kind == IT_SET;
@@ -424,6 +452,133 @@ static const char *rewrite_identity(struct reward_equiv *q, const char *a, size_
     return a;
 }
 
+// "\left(\begin{array}{c} 2 n \\ n \end{array}\right)", a binomial
+// coefficient as OCR writes it, is \binom{2 n}{n} when the other side holds a
+// \binom (without one it stays a column vector). Each such group is rewritten;
+// the output is shorter than the input.
+struct binom_rows {
+    size_t top, top_end, bot, bot_end, end; // the rows' text; end: after the group
+};
+
+static bool binom_group(const char *s, size_t n, size_t i, struct binom_rows *r) {
+    static const char open[] = "(\\begin{array}{c}", close[] = "\\end{array}";
+    size_t m = sizeof open - 1, mc = sizeof close - 1, row = 0, j = i + m;
+    if (i + m > n || memcmp(s + i, open, m) != 0) return false;
+    int depth = 0;
+    for (; j < n; j++) {
+        if (s[j] == '{') depth++;
+        if (s[j] == '}') depth--;
+        if (depth < 0 || s[j] == '&') return false;
+        if (depth == 0 && j + mc <= n && memcmp(s + j, close, mc) == 0) break;
+        if (depth == 0 && j + 1 < n && s[j] == '\\' && s[j + 1] == '\\') {
+            if (row) return false; // two rows exactly
+            row = j++;
+        }
+    }
+    size_t e = j + mc;
+    while (e < n && s[e] == ' ') e++;
+    if (!row || j >= n || e >= n || s[e] != ')') return false;
+    *r = (struct binom_rows){
+        .top = i + m, .top_end = row, .bot = row + 2, .bot_end = j, .end = e + 1};
+    return true;
+}
+
+static const char *rewrite_binomial(struct reward_equiv *q, const char *a, size_t *na) {
+    if (!has_text(a, *na, "(\\begin{array}{c}") || q->arena_used + *na + 1 > q->arena_cap) return a;
+    char *out = q->arena + q->arena_used;
+    size_t m = 0;
+    for (size_t i = 0; i < *na;) {
+        struct binom_rows r;
+        if (!binom_group(a, *na, i, &r)) {
+            out[m++] = a[i++];
+            continue;
+        }
+        m += (size_t)sprintf(out + m, "\\binom{%.*s}{%.*s}", (int)(r.top_end - r.top), a + r.top,
+                             (int)(r.bot_end - r.bot), a + r.bot);
+        i = r.end;
+    }
+    out[m] = 0;
+    q->arena_used += m + 1;
+    *na = m;
+    return out;
+}
+
+// "f(y) = y+1" against a gold "f(x) = x+1": the same function of another
+// variable. When both start with a function of one letter (the same name)
+// and the answer does not use the gold's letter, the answer's letter is
+// renamed (each standalone occurrence).
+static char fn_var(const char *s, size_t n, char *name) {
+    size_t i = 0;
+    while (i < n && s[i] == ' ') i++;
+    if (i + 4 > n || !isalpha((unsigned char)s[i]) || s[i + 1] != '(' ||
+        !isalpha((unsigned char)s[i + 2]) || s[i + 3] != ')' || (i > 0 && s[i - 1] == '\\'))
+        return 0;
+    size_t j = i + 4;
+    while (j < n && s[j] == ' ') j++;
+    *name = s[i];
+    return j < n && s[j] == '=' ? s[i + 2] : 0;
+}
+
+static bool is_standalone(const char *s, size_t n, size_t i) {
+    return (i == 0 || (!isalpha((unsigned char)s[i - 1]) && s[i - 1] != '\\')) &&
+           (i + 1 == n || !isalpha((unsigned char)s[i + 1]));
+}
+
+static const char *rename_variable(struct reward_equiv *q, const char *a, size_t *na, const char *g,
+                                   size_t ng) {
+    char fa, fg, v = fn_var(a, *na, &fa), w = fn_var(g, ng, &fg);
+    if (!v || !w || v == w || fa != fg || q->arena_used + *na + 1 > q->arena_cap) return a;
+    for (size_t i = 0; i < *na; i++)
+        if (a[i] == w && is_standalone(a, *na, i)) return a; // the letter is taken
+    char *out = q->arena + q->arena_used;
+    for (size_t i = 0; i < *na; i++) out[i] = a[i] == v && is_standalone(a, *na, i) ? w : a[i];
+    out[*na] = 0;
+    q->arena_used += *na + 1;
+    return out;
+}
+
+// "1, 7, 103, 105 and 3, 5, 101, 107" against a gold list of k tuples of m
+// elements "(1,7,103,105), (3,5,101,107)": tuples written as bare lists, one
+// group per "and". The answer must split at its top-level "and"s into exactly
+// k groups of exactly m elements each (so "1, 2, 3 and 4" is no pair of
+// pairs); each group is then the tuple, in its order.
+static bool is_and_at(const char *s, size_t n, size_t i) {
+    return i > 0 && i + 4 <= n && s[i - 1] == ' ' && memcmp(s + i, "and", 3) == 0 &&
+           s[i + 3] == ' ';
+}
+
+static int cmp_grouped(struct reward_equiv *q, const char *answer, size_t n_answer, int ig) {
+    const struct item *g = &q->items[ig];
+    int k = g->n_children, m = k ? q->items[g->first].n_children : 0;
+    if (g->kind != IT_LIST || k < 2 || m < 2) return CMP_DIFFERENT;
+    for (int c = g->first; c >= 0; c = q->items[c].next)
+        if (q->items[c].kind != IT_TUPLE || q->items[c].open != '(' || q->items[c].n_children != m)
+            return CMP_DIFFERENT;
+    size_t cap = 2 * n_answer + 4 * (size_t)k + 8;
+    if (q->arena_used + cap > q->arena_cap) return CMP_DIFFERENT;
+    char *out = q->arena + q->arena_used;
+    size_t w = 0, from = 0;
+    int n_groups = 0;
+    for (size_t i = 0; i <= n_answer; i++) {
+        if (i < n_answer && strchr("()[]{}\\", answer[i])) return CMP_DIFFERENT; // bare only
+        if (i < n_answer && !is_and_at(answer, n_answer, i)) continue;
+        size_t e = i; // a group answer[from..e), without a trailing ", " and '$'
+        while (e > from && strchr(" ,$", answer[e - 1])) e--;
+        size_t b = from;
+        while (b < e && strchr(" $", answer[b])) b++;
+        int n_commas = 0;
+        for (size_t j = b; j < e; j++) n_commas += answer[j] == ',';
+        if (n_commas != m - 1 || ++n_groups > k) return CMP_DIFFERENT;
+        w += (size_t)sprintf(out + w, "%s(%.*s)", n_groups > 1 ? ", " : "", (int)(e - b),
+                             answer + b);
+        from = i + 3;
+    }
+    if (n_groups != k) return CMP_DIFFERENT;
+    q->arena_used += w + 1;
+    int ia = equiv_parse_item(q, out, w, 0);
+    return ia >= 0 ? cmp_items(q, ia, ig) : CMP_DIFFERENT;
+}
+
 enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer, size_t n_answer,
                                      const char *gold, size_t n_gold, bool use_shortcuts,
                                      const char **reason) {
@@ -465,6 +620,9 @@ enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer,
     a = rewrite_notation(q, a, &na, g, ng);
     a = rewrite_identity(q, a, &na);
     g = rewrite_identity(q, g, &ng);
+    if (has_text(g, ng, "binom")) a = rewrite_binomial(q, a, &na);
+    if (has_text(a, na, "binom")) g = rewrite_binomial(q, g, &ng);
+    a = rename_variable(q, a, &na, g, ng);
     int ig = equiv_parse_item(q, g, ng, 0);
     int ia = ig >= 0 ? equiv_parse_item(q, a, na, 0) : -1;
     if (ig < 0 || ia < 0 || q->is_over_budget) {
@@ -472,6 +630,8 @@ enum reward_equiv_result equiv_check(struct reward_equiv *q, const char *answer,
         return REWARD_EQUIV_BUDGET;
     }
     bool is_equal = cmp_items(q, ia, ig) == CMP_EQUAL;
+    if (!is_equal && !q->is_over_budget)
+        is_equal = cmp_grouped(q, answer, n_answer, ig) == CMP_EQUAL;
     if (q->is_over_budget) {
         *reason = "budget exceeded: too many comparisons";
         return REWARD_EQUIV_BUDGET;

@@ -17,7 +17,7 @@ enum item_kind {
     IT_TUPLE,  // (a, b), [a, b), <a, b>: ordered, brackets kept (intervals too)
     IT_UNION,  // I \cup J: unordered
     IT_MATRIX, // n_rows x n_cols children, row-major
-    IT_EQ,     // lhs = rhs: two children
+    IT_EQ,     // lhs = rhs: the first and the last side, then a chain's middle sides
 };
 
 struct item {

@@ -53,13 +53,17 @@ bool reward_mode_parse(const char *name, enum reward_mode *mode);
 const char *reward_mode_name(enum reward_mode mode);
 const char *reward_answer_source_name(enum reward_answer_source source);
 
-// The final-statement fallback alone (reward/extract_final.c): the last math
-// span with a bold number (\mathbf{}, \boldsymbol{}), else an opening answer
-// statement ("The required maximum is $2 n-2$."), else the span after the
-// last "final answer is" / "answer is", else the later of the
-// last math span holding a value and the last number outside math; a run of
-// math spans joined only by commas, "and", "or" is taken whole, a single span
-// from after its last top-level "=", "\approx" or "\in". Linear in n.
+// The final-statement fallback alone (reward/extract_final.c, rules in
+// docs/reward.md): the last math span with a bold number (\mathbf{},
+// \boldsymbol{}; not where letters are bold, as vectors), else an opening
+// answer statement ("The required maximum is $2 n-2$.", "We claim that
+// $M=...$."), else the span after the last "final answer is" / "answer is"
+// (or the value before "is the answer"), else a closing statement ("The ten
+// smallest are 27, $54, ...$, and 378.", "79 is the largest ..."), else the
+// later of the last math span holding a value and the last number outside
+// math; a run of math spans joined only by commas, "and", "or" is taken whole,
+// a single span from after its last top-level "=", "\approx" or "\in".
+// Linear in n.
 bool reward_extract_final_statement(const char *text, size_t n, size_t *start, size_t *len);
 
 // Find the answer in text[0..n). On success returns its source and sets

@@ -464,7 +464,7 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
     bool is_set = starts_with(s, n, "\\{") && ends_with(s, n, "\\}") && is_enclosed(s, n);
     if (!is_set && has_pm(s, n)) return expand_pm(q, s, n, depth); // a set splices its own
     size_t len, eq = find_sep(s, n, 0, SEP_EQ, &len);
-    if (eq < n) { // lhs = rhs (a = b = c: the first and the last side)
+    if (eq < n) { // lhs = rhs; a = b = c: the first and the last side, then the middle ones
         size_t last_eq = eq, next;
         while ((next = find_sep(s, n, last_eq + 1, SEP_EQ, &len)) < n) last_eq = next;
         const char *lhs = s, *rhs = s + last_eq + 1;
@@ -476,6 +476,13 @@ int equiv_parse_item(struct reward_equiv *q, const char *s, size_t n, int depth)
         if (k < 0) return -1;
         if (add_child(q, k, &last, equiv_parse_item(q, lhs, n_lhs, depth + 1)) < 0) return -1;
         if (add_child(q, k, &last, equiv_parse_item(q, rhs, n_rhs, depth + 1)) < 0) return -1;
+        for (size_t at = eq; at < last_eq; at = next) {
+            next = find_sep(s, n, at + 1, SEP_EQ, &len);
+            const char *mid = s + at + 1;
+            size_t n_mid = next - at - 1;
+            trim(&mid, &n_mid);
+            if (add_child(q, k, &last, equiv_parse_item(q, mid, n_mid, depth + 1)) < 0) return -1;
+        }
         return k;
     }
     size_t rel = find_sep(s, n, 0, SEP_REL, &len);

@@ -179,6 +179,26 @@ static int count_fixed(const struct dataset *d, const struct tally *t) {
     return n_fixed;
 }
 
+// SHOW_FAILURES=1: the solutions that do not verify, as the known-failures
+// macro of tests/reward/data_known_failures.h (then clang-format the header).
+static void print_failures(const char *file, const char *failed) {
+    int n = 0;
+    for (const char *p = failed; *p; p++) n += *p == ' ';
+    printf("  %s: %d solutions fail:\n    \"", file, n);
+    int col = 0;
+    for (const char *p = failed; *p;) {
+        size_t m = strcspn(p + 1, " ") + 1; // " ID"
+        if (col + m > 88) {
+            printf(" \" \\\n    \"");
+            col = 0;
+        }
+        printf("%.*s", (int)m, p);
+        col += (int)m;
+        p += m;
+    }
+    printf(" \"\n");
+}
+
 // Every row's gold and answer type, for the second control: each solution
 // against the gold of a random other row of the same answer type.
 struct golds {
@@ -359,6 +379,7 @@ static void test_real_data(void **state) {
         assert_int_equal(t.n_unexpected, 0);
         assert_int_equal(t.n_solution_pairs_equal, 0); // no solution matches its neighbour's gold
         assert_int_equal(t.n_random_pairs_equal, 0);   // nor a random gold of the same type
+        if (getenv("SHOW_FAILURES") && t.failed[0]) print_failures(datasets[k].file, t.failed);
         assert_int_equal(count_fixed(&datasets[k], &t), 0);
         assert_int_equal(t.n_solution - t.n_solution_ok, datasets[k].n_known_failures);
         assert_true(t.n_pairs_equal <= NEIGHBOUR_EQUAL_MAX * t.n_pairs);

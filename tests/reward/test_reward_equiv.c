@@ -257,6 +257,22 @@ static const struct equiv_case cases[] = {
     {"2+2=5", "5", 0}, // sides that disagree are not a computation
     {"2+2=5", "4", 0},
     {"3x=58", "\\frac{58}{3}", 0},
+    // a chain whose first side is not constant: its value, computed
+    {"5+4 d=5+4\\left(-\\frac{5}{2}\\right)=-5", "-5", 1},
+    {"5+4 d=5+4(-\\frac{5}{2})=-5, 5+4 d=5+4(\\frac{1}{2})=7", "-5, 7", 1},
+    {"5+4 d=5+4(-\\frac{5}{2})=-5, 5+4 d=5+4(\\frac{1}{2})=7", "-5, 6", 0},
+    {"x+1=2+2=5", "5", 0}, // the middle side disagrees: no computation
+    {"x+1=2+2=5", "4", 0},
+    {"2+2=5=5", "5", 0}, // a constant first side must agree too
+    {"x+1=2+y=5", "5", 0},
+    {"3x=58", "58", 0}, // two sides: "3x = 58" is no value of 58
+    // a chain of names: "a = b = -2" is the pair (-2, -2)
+    {"a=b=-2", "-2, -2", 1},
+    {"a=b=-2", "-2", 1},
+    {"a=b=-2", "-2, 3", 0},
+    {"a=b=-2", "-2, -2, -2", 0},
+    {"2a=b=-2", "-2, -2", 0},
+    {"a=-2", "-2, -2", 0},
     {"\\frac{4}{10} \\text{ or } \\frac{2}{5}", "\\frac{2}{5}", 1}, // one value twice
     {"\\frac{4}{10}, 3", "\\frac{2}{5}", 0},
     {"2, 2", "2", 1},
@@ -376,6 +392,34 @@ static const struct equiv_case cases[] = {
     {"(x, y):(0,2)", "(0,3)", 0},
     {"(1, 2):(0,2)", "(0,2)", 0}, // not names
     {"(x+1, y):(0,2)", "(0,2)", 0},
+    {"\\left(\\begin{array}{c}2 n \\\\ n\\end{array}\\right)", "\\binom{2n}{n}",
+     1}, // OCR's binomial
+    {"\\binom{2n}{n}", "\\left(\\begin{array}{c}2 n \\\\ n\\end{array}\\right)", 1},
+    {"\\left(\\begin{array}{c}2 n \\\\ n\\end{array}\\right)", "\\binom{2n}{n+1}", 0},
+    {"\\left(\\begin{array}{c}n \\\\ 2 n\\end{array}\\right)", "\\binom{2n}{n}", 0},
+    {"2\\left(\\begin{array}{c}4 \\\\ 2\\end{array}\\right)", "2\\binom{4}{2}", 1},
+    {"\\left(\\begin{array}{c}6 \\\\ 2 \\\\ 1\\end{array}\\right)", "\\binom{6}{2}", 0},
+    {"\\left(\\begin{array}{c}1 \\\\ 2\\end{array}\\right)", "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
+     1}, // without a \binom, a column
+    // tuples written as bare lists, one group per "and"
+    {"1,7,103, 105 and 3, 5, 101, 107", "(1,7,103, 105), (3, 5, 101, 107)", 1},
+    {"3, 5, 101, 107 and 1,7,103, 105", "(1,7,103, 105), (3, 5, 101, 107)", 1},
+    {"7,1,103, 105 and 3, 5, 101, 107", "(1,7,103, 105), (3, 5, 101, 107)", 0}, // order
+    {"1,7,103 and 105, 3, 5, 101, 107", "(1,7,103, 105), (3, 5, 101, 107)", 0},
+    {"1, 2 and 3, 4", "(1,2),(3,4)", 1},
+    {"1, 2, 3 and 4", "(1,2),(3,4)", 0}, // groups of 3 and 1
+    {"1, 2, 3, 4", "(1,2),(3,4)", 0},    // no groups
+    {"(1, 2) and 3, 4", "(1,2),(3,4)", 0},
+    {"1, 2 and 3, 4 and 5, 6", "(1,2),(3,4)", 0},
+    {"1, 2 and 3, 4", "[1,2],[3,4]", 0}, // intervals are not tuples
+    {"f(y)=y+1", "f(x)=x+1", 1},         // the same function of another letter
+    {"f(m)=m", "f(n)=n", 1},
+    {"f(y)=\\sqrt{y}", "f(x)=\\sqrt{x}", 1},
+    {"f(y)=y, f(y)=-y", "f(x)=x, f(x)=-x", 1},
+    {"f(y)=y+2", "f(x)=x+1", 0},
+    {"f(y)=y+x", "f(x)=x+1", 0}, // the gold's letter is taken
+    {"g(y)=y+1", "f(x)=x+1", 0},
+    {"f(y)=y^{2}", "f(x)=x^{2}+y", 0},
     {"f(x) \\equiv 1", "f(x)=1", 1},
     {"f(x) \\equiv 1", "1", 1},
     {"f(x)=x+1", "f(x) \\equiv x+1", 1},

@@ -71,6 +71,13 @@ static const struct extract_case extract_cases[] = {
     {"so $x=7$. (We can check that $x=0$ fails.)", SOL, "7", FIN}, // a final aside goes
     {"so $p q=5$ (and $r=2$ ).", SOL, "5", FIN},
     {"so $x=7$. (Checking: $2$.) (Also $3$ works.)", SOL, "7", FIN},
+    {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |\n", SOL, "10", FIN}, // a table
+    {"so 8 pairs. See below.\n| $a$ | 3 |\n| -1 | 30 |", SOL, "8", FIN},
+    {"| $a$ | 3 |\n| -1 | 30 |", SOL, "30", FIN},                            // a table alone stays
+    {"So $k=20$.\n\nFor example, if $k=7$, then $c=1750$.", SOL, "20", FIN}, // an example
+    {"So $k=20$.\n\nFor instance $k=7$.\n\n(Check: $3$.)", SOL, "20", FIN},
+    {"So $k=20$. For example, $k=7$.", SOL, "7", FIN}, // not a paragraph of its own
+    {"So $k=20$.\n\nAn example: $k=7$.", SOL, "7", FIN},
     {"the point is $(1, 2)$.", SOL, "(1, 2)", FIN}, // a tuple is no aside
     {"the point is (3, 4).", SOL, "(3, 4)", FIN},
     {"the interval is [3, 4) here", SOL, "[3, 4)", FIN},
@@ -102,6 +109,91 @@ static const struct extract_case extract_cases[] = {
     {"So the final answer is $n=960$. In general the answer is $n=N^2$.", SOL, "960", FIN},
     {"First $x=2$. So the answer is $n=960$. In general the answer is $n=N^2$.", SOL, "N^2", FIN},
     {"so $x = 5$.", REWARD_MODE_BOXED, NULL, REWARD_SOURCE_NONE},
+    // "The required ... is": the sentence's subject names the answer
+    {"The required number is $\\binom{2 n}{n}$. To prove it, $x=5$.", SOL, "\\binom{2 n}{n}", FIN},
+    {"The desired sum is 12 . Then $x=5$.", SOL, "12", FIN},
+    {"A candidate for desired number is $2 0 X Y$, where $X=6$. So it is 2069 .", SOL, "2069",
+     FIN},                                                                   // not the subject
+    {"The required inequality holds for $n=3$. Thus $k=7$.", SOL, "7", FIN}, // no copula
+    // a trailing domain clause is no answer
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", SOL, "f(x)=x-1", FIN},
+    {"so $f(n)=2 n, n \\in \\mathbb{Z}_{>0}$.", SOL, "f(n)=2 n", FIN},
+    {"so $y=x-1, x \\in \\mathbb{R}$.", SOL, "x-1", FIN},
+    {"so $g(x)=2 x^{2} ,\\quad x \\in \\mathbb{R}^{+}$ .", SOL, "g(x)=2 x^{2}", FIN},
+    {"so $f(x)=x, x \\in [0, 1]$.", SOL, "[0, 1]", FIN},      // not a \mathbb set
+    {"so $f(x)=x, y \\in \\mathbb{R}, z=2$.", SOL, "2", FIN}, // not trailing
+    // bold letters mark vectors: then bold is no answer marker
+    {"The answer is $s=3$, for any $n$. So $\\mathbf{v} \\vee \\mathbf{0}$ holds.", SOL, "3", FIN},
+    {"The answer is $s=3$. So $\\mathbf{v}=\\mathbf{1 2}$ holds.", SOL, "3", FIN},
+    {"The answer is $s=3$. So $\\mathbf{1 2}$ holds.", SOL, "\\mathbf{1 2}", FIN},
+    // the closing statement: a last sentence that names its value and ends with it
+    {"So $a=65$. Thus the least angle is $65^{\\circ}$.", SOL, "65^{\\circ}", FIN},
+    {"So $y=2$. Thus the least value is $\\frac{1}{2 T}$, and with $T=20$, this is "
+     "$\\frac{1}{40}$.",
+     SOL, "\\frac{1}{40}", FIN}, // a value after it: the last value
+    {"The ten smallest are 27, $54,108$, and 378.", SOL, "27, $54,108$, and 378", FIN},
+    {"We get $x=3$. The candidates are $4$ and $9$, and only 4 works.", SOL, "4", FIN},
+    {"We get $x=3$. The probability is $\\frac{1}{2}$, the largest.", SOL, "\\frac{1}{2}", FIN},
+    {"We get $x=3$. Thus 79 is the largest integer $N$ for which $4 N$ is prime.", SOL, "79", FIN},
+    {"We get $x=3$. Hence $2021 \\cdot 5$ is indeed the answer.", SOL, "2021 \\cdot 5", FIN},
+    {"We get $x=3$. Then 623 must be the only answer.", SOL, "623", FIN},
+    {"We get $x=3$. Thus 79 is prime for $n=5$.", SOL, "5", FIN}, // no key word after "the"
+    {"We get $x=3$. Thus 79 is the case for $n=5$.", SOL, "5", FIN},
+    {"We get $x=3$. So at least 7 is the minimum of $f$ at $x=2$.", SOL, "7", FIN},
+    {"We see that $M=\\frac{9}{32}$ is indeed the smallest constant, with $(1,2)$.", SOL,
+     "\\frac{9}{32}", FIN},
+    // a count that is the last sentence's subject
+    {"We get $x=2$. Thus, 8 of the positive divisors of 900 are perfect squares.", SOL, "8", FIN},
+    {"So $n=4$. In total, 202 of the integers $f(1), \\ldots, f(2014)$ end in 1 .", SOL, "202",
+     FIN},
+    {"We get $x=2$. Thus 3 of the 5 balls are red, so the probability is $3/5$.", SOL, "3/5", FIN},
+    {"We get $x=2$. So 3 of the 5 balls are 7 cm long.", SOL, "7", FIN},    // a copula with a value
+    {"We get $x=2$. Thus, 8 of the $n$ values give $n=4$.", SOL, "4", FIN}, // an equation
+    {"We get $x=2$. Then we see a group of 4 of the 9 cells, 12 in all.", SOL, "12", FIN},
+    // "<value> is the answer" anywhere, as "the answer is <value>"
+    {"Then 623 must be the only answer. Why? We have $c=3$.", SOL, "623", FIN},
+    {"So $N=12$ is the answer. Check: $N+1=13$.", SOL, "12", FIN},
+    {"Is 623 the answer? We have $c=3$.", SOL, "3", FIN},
+    {"So $x$ is the answer. Then $y=5$.", SOL, "5", FIN},
+    {"The answer is 5. Then 6 is the answer to (b). So $y=7$.", SOL, "5", FIN},
+    {"Thus 623 is the answer to part (a)", SOL, "623", FIN},
+    {"Thus x623 is the answer. So $y=7$.", SOL, "7", FIN}, // part of a word
+    // a reason clause that ends the sentence is not the answer
+    {"We get $y=1$.\n\nso $\\sin x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", SOL,
+     "\\frac{3}{4}", FIN},
+    {"so $x=3$ because $y=2$.", SOL, "3", FIN},
+    {"so $x=3$ since $y$ is odd.", SOL, "3", FIN}, // the last value is already before it
+    {"Thus $B=2$; since $B_1=2$, it follows that $B=2^{9}$.", SOL, "2^{9}", FIN}, // a comma
+    {"We get $z=5$. Since $y=2$, we have $x=3$.", SOL, "3", FIN},
+    {"We get $z=5$. Since $y=2$ we have $x=3$ as $w=4$.", SOL, "4", FIN}, // it opens the sentence
+    {"We get $z=5$. So $x$ holds since $y=2$.", SOL, "2", FIN}, // no value before the reason
+    // the last value: not a domain; a name defined without digits in the last sentence
+    {"so $f(x)=1 / x$ for all $x \\in \\mathbb{R}_{>0}$.", SOL, "f(x)=1 / x", FIN},
+    {"so $x=2$ for $n \\in \\mathbb{Z}_{>0}$.", SOL, "2", FIN},
+    {"We get $x=3$. So $N=n$.", SOL, "n", FIN},
+    {"We get $x=3$. Finally, the function $f(n)=n$ satisfies (1).", SOL, "f(n)=n", FIN},
+    {"We get $N=n$. So $x=3$ holds for $y$.", SOL, "3", FIN}, // not in the last sentence
+    {"We get $x=3$. So $n+m=k$.", SOL, "3", FIN},             // not a name
+    {"We get $x=3$. So $N \\le n$.", SOL, "3", FIN},          // not a definition
+    {"$$ (x+1) f(y)=y, \\text { hence } f(y)=y+1 $$", SOL, "f(y)=y+1", FIN}, // the conclusion
+    {"so $x^{2}=4 \\Rightarrow x>1$.", SOL, "x>1", FIN},
+    {"so $x^{2}=4 \\text{ and } x=2$.", SOL, "2", FIN},
+    {"so $x=4 \\text{ hence}$.", SOL, "4 \\text{ hence}", FIN}, // nothing after it
+    {"so $f(m)=m$.", SOL, "f(m)=m", FIN}, // a function's definition stays whole
+    {"so $f(m)=g(m)=m$.", SOL, "m", FIN},
+    {"so $f(2)=4$.", SOL, "4", FIN},
+    // names set to one value stay whole: "a=b=-2" is the pair (-2, -2)
+    {"Thus, $a=b=-2$.", SOL, "a=b=-2", FIN},
+    {"Thus, $x=y+1=3$.", SOL, "3", FIN},
+    {"Thus, $2 a=b=4$.", SOL, "4", FIN},
+    {"Thus, $a=1, b=c=2$.", SOL, "2", FIN},
+    // "We claim that $M=...$." in the first or second sentence
+    {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. First $x=5$.", SOL, "n(n+1) / 2", FIN},
+    {"We claim that $M=7$. First $x=5$.", SOL, "7", FIN},
+    {"Let $M$ be the maximum. We claim that $2 M=7$. First $x=5$.", SOL, "5", FIN},  // no name
+    {"Let $M$ be it. We claim that $M=7$ for $n$ odd. First $x=5$.", SOL, "5", FIN}, // a condition
+    {"Let $M$ be it. Set $a=1$. We claim that $M=7$. First $x=5$.", SOL, "5", FIN},  // third
+    {"Let $M$ be it. We claim that $M \\mid 7$. First $x=5$.", SOL, "5", FIN},       // no equation
 };
 
 static void test_extract_table(void **state) {
@@ -184,6 +276,51 @@ static void test_verdicts(void **state) {
     assert_true(vd.is_correct);
     reward_verifier_destroy(&v);
     assert_null(v);
+}
+
+// The solution mode's rules end to end: each reads the right statement, and
+// a wrong gold against it stays wrong (expected verdicts written by hand).
+static const struct {
+    const char *response, *gold;
+    bool is_correct;
+} solution_cases[] = {
+    {"We get $x=3$. Then 623 must be the only answer. Why? $c=3$.", "623", true},
+    {"We get $x=3$. Then 623 must be the only answer. Why? $c=3$.", "3", false},
+    {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. So $x=5$.", "\\frac{n(n+1)}{2}", true},
+    {"Let $M$ be the maximum. We claim that $M=n(n+1) / 2$. So $x=5$.", "\\frac{n(n-1)}{2}", false},
+    {"Thus, $a=b=-2$.", "-2,-2", true},
+    {"Thus, $a=b=-2$.", "-2,2", false},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", "f(x)=x-1", true},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", "f(x)=x+1", false},
+    {"In summary $f(x)=x-1, x \\in \\mathbb{R}$.", "\\mathbb{R}", false},
+    {"We get $x=3$. The ten smallest are 27, $54,108$, and 378.", "27,54,108,378", true},
+    {"We get $x=3$. The ten smallest are 27, $54,108$, and 378.", "27,54,108", false},
+    {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |", "10", true},
+    {"So there are 10 solutions:\n\n| $x$ | $y$ |\n| 1 | 20 |", "20", false},
+    {"We get $x=2$. Thus, 8 of the positive divisors of 900 are perfect squares.", "8", true},
+    {"We get $x=2$. Thus, 8 of the positive divisors of 900 are perfect squares.", "900", false},
+    {"so $f(m)=m$.", "f(n)=n", true},
+    {"so $f(m)=m$.", "f(n)=n+1", false},
+    {"We get $y=1$.\n\nso $x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", "\\frac{3}{4}",
+     true},
+    {"We get $y=1$.\n\nso $x=\\frac{3}{4}$ since $\\sin x>0$ because $0<x<90$.", "(0, 90)", false},
+    {"These give $5+4 d=5+4(-\\frac{5}{2})=-5$ and $5+4 d=5+4(\\frac{1}{2})=7$.", "-5,7", true},
+    {"These give $5+4 d=5+4(-\\frac{5}{2})=-5$ and $5+4 d=5+4(\\frac{1}{2})=7$.", "-5,5", false},
+    {"The lists are 1,7,103, 105 and 3, 5, 101, 107.", "(1,7,103,105), (3,5,101,107)", true},
+    {"The lists are 1,7,103, 105 and 3, 5, 101, 107.", "(1,7,103,105), (3,5,107,101)", false},
+};
+
+static void test_solution_verdicts(void **state) {
+    (void)state;
+    struct reward_verifier *v = make_verifier(REWARD_MODE_SOLUTION);
+    struct reward_verdict vd;
+    for (size_t k = 0; k < sizeof solution_cases / sizeof solution_cases[0]; k++) {
+        verify_str(v, solution_cases[k].response, solution_cases[k].gold, &vd);
+        if (vd.is_correct != solution_cases[k].is_correct)
+            fail_msg("case %zu '%s' vs '%s': %s (extracted '%s')", k, solution_cases[k].response,
+                     solution_cases[k].gold, vd.reason, vd.extracted);
+    }
+    reward_verifier_destroy(&v);
 }
 
 // Each must come back, wrong (or no answer), without crash, hang or overflow.
@@ -377,6 +514,7 @@ int main(void) {
         cmocka_unit_test(test_extract_table),
         cmocka_unit_test(test_extract_options),
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_solution_verdicts),
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_shaping_modes),
         cmocka_unit_test(test_shaping_correct_outranks_wrong),
