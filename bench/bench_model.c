@@ -47,8 +47,11 @@ static struct model_shape shape_of(const struct cfg *c) {
                                 .head = MODEL_HEAD_LM};
 }
 
+// OpenBLAS's thread count (pthread build), as model/cpu/backend_cpu.c declares it.
+void openblas_set_num_threads(int n);
+
 // GFLOP/s of a 1024^3 product X W^T: through the backend (be), or OpenBLAS's cblas_sgemm
-// (be NULL; single-threaded here, the backend sets OpenBLAS to one thread).
+// (be NULL).
 static double sgemm_peak(const struct backend *be) {
     int n = 1024;
     float *a = xcalloc((size_t)n * n, 4), *b = xcalloc((size_t)n * n, 4),
@@ -263,7 +266,12 @@ int main(int argc, char **argv) {
     struct err e;
     struct backend *cpu = NULL;
     CHECK(backend_cpu_create(threads, &cpu, &e) == 0, "%s", e.msg);
-    double peak = sgemm_peak(NULL), peak_be = sgemm_peak(cpu);
+    // OpenBLAS's peak with its own threads, measured last: its threads spin a while after
+    // a call and would slow whatever runs next.
+    double peak_be = sgemm_peak(cpu);
+    openblas_set_num_threads(cpu->n_threads);
+    double peak = sgemm_peak(NULL);
+    openblas_set_num_threads(1);
     py = no_torch ? NULL : torch_python(py);
     char ver[160] = "no torch";
     if (py) torch_version(py, ver, sizeof ver);
