@@ -22,7 +22,7 @@ bool cpu_gemm_fixed_is_vectorised(void);
 void cpu_gemm_fixed(float *Cm, int ldc, const float *A, int lda, const float *W, int ldw, int M,
                     int N, int K, float alpha, float beta, float *scratch, int n_threads);
 // C (M,N) = alpha op(A) op(B) + beta C on AVX-512, BLIS-style packed (model/cpu/
-// gemm_packed.c): each element one fixed chain (fused multiply-adds over slices of 256 values
+// gemm_packed.c): each element one fixed chain (fused multiply-adds over slices of 384 values
 // of k, the slices added in order), independent of M, N, its place and the thread count.
 // scratch: cpu_gemm_packed_scratch() floats, 64-byte aligned.
 size_t cpu_gemm_packed_scratch(void);
