@@ -21,12 +21,24 @@ void openblas_set_num_threads(int n);
 // Whichever path, an element of C does not depend on the thread count.
 // The backend's context: the two GEMMs' scratch, grown on demand (calls come from one
 // thread at a time; inside a parallel region cpu_gemm does not use it).
-struct cpu_ctx {
-    float *scratch;
-    size_t n_scratch; // floats
-    float *packed;    // cpu_gemm_packed's scratch (64-byte aligned)
-    size_t n_packed;  // floats
+struct scratch {
+    float *p; // 64-byte aligned
+    size_t n; // floats
 };
+struct cpu_ctx {
+    struct scratch fixed, packed; // cpu_gemm_fixed's, cpu_gemm_packed's
+};
+
+// s->p, grown to at least `need` floats (its old contents are dropped).
+static float *scratch_grow(struct scratch *s, size_t need) {
+    if (need > s->n) {
+        alloc_free(NULL, MEM_OTHER, s->n * sizeof(float), (void **)&s->p);
+        s->p = alloc_aligned(NULL, MEM_OTHER, need * sizeof(float));
+        CHECK(s->p, "out of memory for %zu bytes of GEMM scratch", need * sizeof(float));
+        s->n = need;
+    }
+    return s->p;
+}
 
 // X W^T products of at most this many rows run in cpu_gemm_fixed where it has its AVX-512
 // kernel: it packs only the rows of X, where OpenBLAS packs W on every call (one core,
@@ -43,29 +55,17 @@ void cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float 
               const float *A, int lda, const float *B, int ldb, float beta, float *Cm, int ldc) {
     if (M == 0 || N == 0) return;
     struct cpu_ctx *cx = ctx;
+    int nt = omp_get_max_threads();
     if (cx && !trans_a && trans_b && M <= FIXED_MAX_ROWS && !omp_in_parallel() &&
         cpu_gemm_fixed_is_vectorised()) {
-        int nt = omp_get_max_threads();
-        size_t need = cpu_gemm_fixed_scratch(nt, K);
-        if (need > cx->n_scratch) {
-            free(cx->scratch);
-            cx->scratch = xmalloc(sizeof(float) * need);
-            cx->n_scratch = need;
-        }
-        cpu_gemm_fixed(Cm, ldc, A, lda, B, ldb, M, N, K, alpha, beta, cx->scratch, nt);
+        float *scratch = scratch_grow(&cx->fixed, cpu_gemm_fixed_scratch(nt, K));
+        cpu_gemm_fixed(Cm, ldc, A, lda, B, ldb, M, N, K, alpha, beta, scratch, nt);
         return;
     }
-    int nt = omp_get_max_threads();
     if (cx && (double)M * N * K >= PACKED_MIN_FLOPS && !omp_in_parallel() &&
         cpu_gemm_packed_is_vectorised()) {
-        size_t need = cpu_gemm_packed_scratch();
-        if (need > cx->n_packed) {
-            alloc_free(NULL, MEM_OTHER, cx->n_packed * sizeof(float), (void **)&cx->packed);
-            cx->packed = alloc_aligned(NULL, MEM_OTHER, need * sizeof(float));
-            CHECK(cx->packed, "out of memory for %zu bytes of GEMM scratch", need * sizeof(float));
-            cx->n_packed = need;
-        }
-        cpu_gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, Cm, ldc, cx->packed,
+        float *scratch = scratch_grow(&cx->packed, cpu_gemm_packed_scratch());
+        cpu_gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, Cm, ldc, scratch,
                         nt);
         return;
     }
@@ -260,8 +260,8 @@ void backend_cpu_destroy(struct backend **b) {
     if (!b || !*b) return;
     struct cpu_ctx *cx = (*b)->ctx;
     if (cx) {
-        free(cx->scratch);
-        alloc_free(NULL, MEM_OTHER, cx->n_packed * sizeof(float), (void **)&cx->packed);
+        alloc_free(NULL, MEM_OTHER, cx->fixed.n * sizeof(float), (void **)&cx->fixed.p);
+        alloc_free(NULL, MEM_OTHER, cx->packed.n * sizeof(float), (void **)&cx->packed.p);
     }
     free(cx);
     free(*b);

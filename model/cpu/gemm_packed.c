@@ -126,8 +126,8 @@ AVX512 static void kernel(float *Cm, int ldc, const float *Ap, const float *Bp, 
     }
 }
 
-// A block of C at (i0, j0) of mr x nr <= MR x NR: whole blocks in place, edge blocks
-// through a full-size copy, so that both take the same arithmetic.
+// An mr x nr <= MR x NR block of C: whole blocks in place, edge blocks through a full-size
+// copy, so that both take the same arithmetic.
 AVX512 static void block(float *Cm, int ldc, int mr, int nr, const float *Ap, const float *Bp,
                          int kc, float alpha, float beta, bool is_first) {
     if (mr == MR && nr == NR) {
