@@ -1,6 +1,6 @@
 // Training and decode throughput of the CPU model against plain PyTorch (bench/torch_ref.py)
-// in the same run, same shapes and thread count; GFLOP/s, the fraction of the machine's
-// measured sgemm peak, and the per-kernel share of a training step.
+// in the same run, same shapes and thread count; GFLOP/s, the fraction of
+// OpenBLAS's measured sgemm peak (and grpo's own GEMM's), and the per-kernel share of a step.
 //
 // usage: bench_model [--configs tiny,small,medium,medium-qv] [--steps N] [--threads N]
 //                    [--decode] [--gemm-shapes] [--no-torch] [--python PY]
